@@ -1,0 +1,70 @@
+import { AppConfig } from './app-config';
+import { ConfigError } from './env-schema';
+
+describe('AppConfig.fromEnv', () => {
+  it('works with no configuration at all, on the embedded database', () => {
+    const sut = AppConfig.fromEnv({}, '/srv/app');
+
+    expect(sut.port).toBe(3000);
+    expect(sut.databaseUrl).toBeUndefined();
+    expect(sut.embeddedPg).toEqual({ dir: '/srv/app/.data/postgres', port: 54329 });
+    expect(sut.pool).toMatchObject({ size: 10, maxOverflow: 10, timeoutMs: 30_000, prePing: true });
+    expect(sut.poolMax).toBe(20);
+  });
+
+  it('reads typed values', () => {
+    const sut = AppConfig.fromEnv({
+      PORT: '8080',
+      DATABASE_URL: 'postgres://u:p@db:5432/app',
+      DB_POOL_SIZE: '25',
+      DB_MAX_OVERFLOW: '0',
+      DB_PRE_PING: 'false',
+      TRUST_PROXY: '10.0.0.0/8,127.0.0.1',
+      EMBEDDED_PG_DIR: '/var/pg',
+    });
+
+    expect(sut.port).toBe(8080);
+    expect(sut.databaseUrl).toBe('postgres://u:p@db:5432/app');
+    expect(sut.poolMax).toBe(25);
+    expect(sut.pool.prePing).toBe(false);
+    expect(sut.trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(sut.embeddedPg.dir).toBe('/var/pg');
+  });
+
+  it('names every bad variable and what it expects, all at once', () => {
+    let error: unknown;
+    try {
+      AppConfig.fromEnv({ PORT: 'eighty', DB_POOL_SIZE: '0', DB_PRE_PING: 'maybe', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' });
+    } catch (err) {
+      error = err;
+    }
+
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect([...problems].sort()).toEqual([
+      'DATABASE_URL must be a URL starting with postgres:// or postgresql:// (got "mysql://x")',
+      'DB_POOL_SIZE must be an integer between 1 and 1000 (got "0")',
+      'DB_PRE_PING must be true or false (got "maybe")',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+      'PORT must be an integer between 0 and 65535 (got "eighty")',
+    ]);
+  });
+
+  it('rejects a short admin password', () => {
+    expect(() => AppConfig.fromEnv({ ADMIN_PASSWORD: 'short' })).toThrow('ADMIN_PASSWORD must be at least 8 characters');
+  });
+
+  it('hides secrets in the redacted view', () => {
+    const sut = AppConfig.fromEnv({
+      DATABASE_URL: 'postgres://app:s3cret@db/app',
+      REDIS_URL: 'redis://:hunter2@cache:6379',
+      ADMIN_PASSWORD: 'correct horse',
+      METRICS_TOKEN: 'tok',
+    });
+
+    const text = JSON.stringify(sut.redacted());
+
+    expect(text).not.toMatch(/s3cret|hunter2|correct horse|"tok"/);
+    expect(text).toContain('postgres://app:***@db/app');
+  });
+});

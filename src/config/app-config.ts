@@ -1,0 +1,189 @@
+import { isAbsolute, resolve } from 'node:path';
+import { Env, EnvReader, redactUrl } from './env-schema';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface PoolConfig {
+  /** Connections kept open (SQLAlchemy `pool_size`). */
+  readonly size: number;
+  /** Extra connections allowed under load, closed when idle (SQLAlchemy `max_overflow`). */
+  readonly maxOverflow: number;
+  /** Longest wait for a connection before the caller gets 503 (SQLAlchemy `pool_timeout`). */
+  readonly timeoutMs: number;
+  /** Connections older than this are replaced (SQLAlchemy `pool_recycle`); 0 disables. */
+  readonly recycleS: number;
+  /** How long an overflow connection may stay idle before it is closed. */
+  readonly idleTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+  /** Ping a connection before use when it has been idle this long (SQLAlchemy `pool_pre_ping`). */
+  readonly prePing: boolean;
+  readonly prePingIdleMs: number;
+}
+
+export interface RateLimitConfig {
+  readonly enabled: boolean;
+  readonly perSecond: number;
+  readonly perMinute: number;
+  readonly anonPerMinute: number;
+  readonly loginPerMinute: number;
+}
+
+export interface CacheConfig {
+  readonly enabled: boolean;
+  readonly ttlMs: number;
+  readonly l1MaxEntries: number;
+  readonly namespace: string;
+}
+
+/**
+ * The one typed view of the environment. Built once at boot by `AppConfig.fromEnv`; nothing else
+ * in the code base reads `process.env`.
+ */
+export class AppConfig {
+  readonly nodeEnv: 'development' | 'production' | 'test';
+  readonly port: number;
+  readonly host: string;
+  /** Unset: an embedded PostgreSQL is started under `embeddedPg.dir`. */
+  readonly databaseUrl: string | undefined;
+  readonly embeddedPg: { readonly dir: string; readonly port: number };
+  readonly pool: PoolConfig;
+  readonly migrationsRun: boolean;
+  readonly dbConnectRetries: number;
+  readonly dbSlowQueryMs: number;
+  readonly logLevel: LogLevel;
+  readonly trustProxy: boolean | string[];
+  readonly redisUrl: string | undefined;
+  readonly shutdownTimeoutMs: number;
+  readonly bodyLimitBytes: number;
+  readonly corsOrigins: string[];
+  readonly admin: { readonly email: string; readonly password: string | undefined };
+  readonly tokenCacheTtlMs: number;
+  readonly fileMaxBytes: number;
+  readonly activityBatch: { readonly enabled: boolean; readonly maxRows: number; readonly waitMs: number };
+  readonly rateLimit: RateLimitConfig;
+  readonly cache: CacheConfig;
+  readonly metricsToken: string | undefined;
+  readonly debugRoutesEnabled: boolean;
+
+  private constructor(values: Omit<AppConfig, 'redacted' | 'poolMax' | 'withDatabaseUrl'>) {
+    Object.assign(this, values);
+    Object.freeze(this);
+  }
+
+  static fromEnv(env: Env, cwd = process.cwd()): AppConfig {
+    const r = new EnvReader(env);
+    const poolSize = r.int('DB_POOL_SIZE', 10, 1, 1000);
+    const maxOverflow = r.int('DB_MAX_OVERFLOW', 10, 0, 1000);
+    const statementTimeoutMs = r.int('DB_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000);
+    const embeddedDir = r.string('EMBEDDED_PG_DIR', '.data/postgres');
+    const trustProxyRaw = r.raw('TRUST_PROXY');
+
+    const config = new AppConfig({
+      nodeEnv: r.oneOf('NODE_ENV', 'development', ['development', 'production', 'test'] as const),
+      port: r.int('PORT', 3000, 0, 65535),
+      host: r.string('HOST', '0.0.0.0'),
+      databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+      embeddedPg: {
+        dir: isAbsolute(embeddedDir) ? embeddedDir : resolve(cwd, embeddedDir),
+        port: r.int('EMBEDDED_PG_PORT', 54329, 1, 65535),
+      },
+      pool: {
+        size: poolSize,
+        maxOverflow,
+        timeoutMs: r.int('DB_POOL_TIMEOUT_MS', 30_000, 1, 600_000),
+        recycleS: r.int('DB_POOL_RECYCLE_S', 1800, 0, 86_400),
+        idleTimeoutMs: r.int('DB_IDLE_TIMEOUT_MS', 10_000, 100, 3_600_000),
+        statementTimeoutMs,
+        prePing: r.bool('DB_PRE_PING', true),
+        prePingIdleMs: r.int('DB_PRE_PING_IDLE_MS', 5_000, 0, 3_600_000),
+      },
+      migrationsRun: r.bool('DB_MIGRATIONS_RUN', true),
+      dbConnectRetries: r.int('DB_CONNECT_RETRIES', 5, 0, 100),
+      dbSlowQueryMs: r.int('DB_SLOW_QUERY_MS', 100, 1, 3_600_000),
+      logLevel: r.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+      trustProxy: parseTrustProxy(trustProxyRaw, r),
+      redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+      shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+      bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+      corsOrigins: r.list('CORS_ORIGINS', [], isOrigin, 'a comma-separated list of origins like https://app.example.com'),
+      admin: {
+        email: r.string('ADMIN_EMAIL', 'admin@example.com', { maxLength: 254 }),
+        password: r.optionalString('ADMIN_PASSWORD'),
+      },
+      tokenCacheTtlMs: r.int('TOKEN_CACHE_TTL_MS', 30_000, 0, 3_600_000),
+      fileMaxBytes: r.int('FILE_MAX_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024),
+      activityBatch: {
+        enabled: r.bool('ACTIVITY_BATCH_ENABLED', true),
+        maxRows: r.int('ACTIVITY_BATCH_MAX', 500, 1, 10_000),
+        waitMs: r.int('ACTIVITY_BATCH_WAIT_MS', 5, 0, 1_000),
+      },
+      rateLimit: {
+        enabled: r.bool('RATE_LIMIT_ENABLED', true),
+        perSecond: r.int('RATE_LIMIT_PER_SECOND', 20, 1, 10_000_000),
+        perMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1, 100_000_000),
+        anonPerMinute: r.int('RATE_LIMIT_ANON_PER_MINUTE', 60, 1, 100_000_000),
+        loginPerMinute: r.int('RATE_LIMIT_LOGIN_PER_MINUTE', 5, 1, 100_000_000),
+      },
+      cache: {
+        enabled: r.bool('CACHE_ENABLED', true),
+        ttlMs: r.int('CACHE_TTL_MS', 30_000, 1, 86_400_000),
+        l1MaxEntries: r.int('CACHE_L1_MAX_ENTRIES', 10_000, 1, 10_000_000),
+        namespace: r.string('CACHE_NAMESPACE', 'app', { maxLength: 64 }),
+      },
+      metricsToken: r.optionalString('METRICS_TOKEN'),
+      debugRoutesEnabled: r.bool('DEBUG_ROUTES_ENABLED', true),
+    });
+    r.check(
+      statementTimeoutMs >= 100,
+      'DB_STATEMENT_TIMEOUT_MS must be at least 100 so that health pings can complete',
+    );
+    const password = config.admin.password;
+    r.check(password === undefined || password.length >= 8, 'ADMIN_PASSWORD must be at least 8 characters');
+    r.done();
+    return config;
+  }
+
+  /** The same configuration pointed at `url` (the embedded database's, once it is up). */
+  withDatabaseUrl(url: string): AppConfig {
+    return new AppConfig({ ...this, databaseUrl: url });
+  }
+
+  /** Most connections the pool may open (SQLAlchemy: pool_size + max_overflow). */
+  get poolMax(): number {
+    return this.pool.size + this.pool.maxOverflow;
+  }
+
+  /** The effective configuration with every secret hidden, for logs and the debug route. */
+  redacted(): Record<string, unknown> {
+    const view: Record<string, unknown> = { ...(this as object), poolMax: this.poolMax };
+    view.databaseUrl = this.databaseUrl === undefined ? undefined : redactUrl(this.databaseUrl);
+    view.redisUrl = this.redisUrl === undefined ? undefined : redactUrl(this.redisUrl);
+    view.admin = { email: this.admin.email, password: this.admin.password === undefined ? undefined : '***' };
+    view.metricsToken = this.metricsToken === undefined ? undefined : '***';
+    return view;
+  }
+
+}
+
+function isOrigin(entry: string): boolean {
+  if (entry === '*') return true;
+  try {
+    const url = new URL(entry);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !entry.endsWith('/');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `TRUST_PROXY`: `false` (default: the socket address is the client), `true` (trust every hop:
+ * only behind a proxy that overwrites X-Forwarded-For), or a list of proxy addresses / CIDRs.
+ */
+function parseTrustProxy(value: string | undefined, r: EnvReader): boolean | string[] {
+  if (value === undefined) return false;
+  const lower = value.toLowerCase();
+  if (lower === 'false' || lower === '0') return false;
+  if (lower === 'true' || lower === '1') return true;
+  return r.list('TRUST_PROXY', [], (e) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(e) || e === 'loopback', 'true, false, or a comma-separated list of IP addresses or CIDRs');
+}

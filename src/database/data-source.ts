@@ -1,0 +1,33 @@
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import { AppConfig } from '../config/app-config';
+import { MIGRATIONS } from '../../migrations';
+
+/**
+ * TypeORM options for the application's DataSource. Pool options live in `extra`, which TypeORM
+ * hands to `new pg.Pool()` last, so they win over its own defaults.
+ */
+export function dataSourceOptions(config: AppConfig, url: string): PostgresDataSourceOptions {
+  const { pool } = config;
+  return {
+    type: 'postgres',
+    url,
+    migrations: MIGRATIONS,
+    migrationsRun: false,
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    logging: false,
+    applicationName: 'projects-backend',
+    extra: {
+      max: config.poolMax,
+      // pg-pool closes idle clients above `min` after idleTimeoutMillis: the overflow connections.
+      min: pool.size,
+      idleTimeoutMillis: pool.idleTimeoutMs,
+      // pg waits forever by default; this bounds both the wait in the queue and a new connect.
+      connectionTimeoutMillis: pool.timeoutMs,
+      maxLifetimeSeconds: pool.recycleS,
+      statement_timeout: pool.statementTimeoutMs,
+      // Idle sockets across NAT or a proxy are silently dropped without keepalive.
+      keepAlive: true,
+    },
+  };
+}

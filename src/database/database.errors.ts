@@ -1,0 +1,75 @@
+/** No pooled connection became free within `DB_POOL_TIMEOUT_MS`. */
+export class PoolTimeoutError extends Error {
+  constructor(readonly timeoutMs: number, options?: ErrorOptions) {
+    super(`no database connection became available within ${timeoutMs} ms`, options);
+    this.name = 'PoolTimeoutError';
+  }
+}
+
+export interface DbErrorAnswer {
+  readonly status: number;
+  readonly message: string;
+}
+
+// SQLSTATE classes and codes, https://www.postgresql.org/docs/current/errcodes-appendix.html
+const UNIQUE_VIOLATION = '23505';
+const FOREIGN_KEY_VIOLATION = '23503';
+const CHECK_VIOLATION = '23514';
+const NOT_NULL_VIOLATION = '23502';
+const QUERY_CANCELED = '57014';
+const INVALID_TEXT_REPRESENTATION = '22P02';
+const CONNECTION_ERROR_CLASSES = ['08', '53', '57P'];
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+const CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'connection timeout',
+  'Client has encountered a connection error',
+  'Cannot use a pool after calling end',
+  'Client was closed',
+];
+
+/**
+ * Maps a database error to an HTTP answer that never carries SQL or parameters, or undefined when
+ * the error is not a database error. Works on TypeORM's QueryFailedError (which copies the
+ * driver's fields) as well as on raw pg errors.
+ */
+export function classifyDbError(err: unknown): DbErrorAnswer | undefined {
+  if (err instanceof PoolTimeoutError) {
+    return { status: 503, message: 'The database is busy: no connection became available in time. Retry shortly.' };
+  }
+  if (!(err instanceof Error)) return undefined;
+  const driver = (err as { driverError?: unknown }).driverError;
+  const source = (driver instanceof Error ? driver : err) as Error & { code?: string; constraint?: string };
+  const code = typeof source.code === 'string' ? source.code : undefined;
+
+  switch (code) {
+    case UNIQUE_VIOLATION:
+      return { status: 409, message: 'A resource with the same unique value already exists.' };
+    case FOREIGN_KEY_VIOLATION:
+      return { status: 409, message: 'The resource refers to, or is referred to by, a resource that does not exist.' };
+    case CHECK_VIOLATION:
+    case NOT_NULL_VIOLATION:
+    case INVALID_TEXT_REPRESENTATION:
+      return { status: 400, message: 'The request holds a value the database does not accept.' };
+    case QUERY_CANCELED:
+      return { status: 503, message: 'The database took too long to answer (statement timeout). Retry shortly.' };
+  }
+  if (isConnectionError(source, code)) {
+    return { status: 503, message: 'The database is unavailable. Retry shortly.' };
+  }
+  if (err.name === 'QueryFailedError') {
+    return { status: 500, message: 'The database could not complete the request.' };
+  }
+  return undefined;
+}
+
+/** True when the connection failed or could not be had, as opposed to the statement being refused. */
+export function isConnectionError(err: unknown, code = (err as { code?: unknown })?.code): boolean {
+  if (err instanceof PoolTimeoutError) return true;
+  if (!(err instanceof Error)) return false;
+  if (typeof code === 'string') {
+    if (NETWORK_CODES.has(code)) return true;
+    if (CONNECTION_ERROR_CLASSES.some((prefix) => code.startsWith(prefix))) return true;
+  }
+  return CONNECTION_MESSAGES.some((m) => err.message.includes(m));
+}

@@ -1,0 +1,81 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp } from './app.factory';
+import { AppConfig } from './config/app-config';
+import { ConfigError } from './config/env-schema';
+import { EmbeddedPostgres } from './database/embedded-postgres';
+import { migrate } from './database/migrate';
+import { createRootLogger, PinoNestLogger } from './http/logger';
+import { ShutdownState } from './http/shutdown-state';
+
+/**
+ * Boot: config -> embedded PostgreSQL when DATABASE_URL is unset -> migrations -> Nest on Fastify.
+ * Shutdown: readiness 503 -> HTTP drains in-flight requests -> providers flush and the pool closes
+ * -> embedded PostgreSQL stops; a timer forces the exit if any step hangs.
+ */
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = AppConfig.fromEnv(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const root = createRootLogger(config);
+  Logger.overrideLogger(new PinoNestLogger(root));
+  const logger = new Logger('Main');
+
+  const embedded = config.databaseUrl
+    ? undefined
+    : new EmbeddedPostgres({ ...config.embeddedPg, onLog: (line) => root.debug({ context: 'postgres' }, String(line).trim()) });
+  let app: NestFastifyApplication | undefined;
+  let stopping = false;
+
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received: draining`);
+    const force = setTimeout(() => {
+      logger.error(`shutdown did not finish within ${config.shutdownTimeoutMs} ms; exiting`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    try {
+      if (app) {
+        app.get(ShutdownState).begin();
+        // Nest closes the HTTP server (waiting for in-flight requests) before the shutdown hooks
+        // that flush writers and end the pool.
+        await app.close();
+      }
+      await embedded?.stop();
+      logger.log('shutdown complete');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ msg: 'shutdown failed', err });
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  try {
+    const url = config.databaseUrl ?? (await embedded!.start());
+    config = config.withDatabaseUrl(url);
+    if (config.migrationsRun) await migrate(config, url);
+    if (stopping) return;
+    app = await createApp(config, root);
+    await app.listen({ port: config.port, host: config.host });
+    logger.log(`listening on http://${config.host}:${config.port} (database: ${embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})`);
+  } catch (err) {
+    logger.fatal({ msg: 'start-up failed', err });
+    await app?.close().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+void main();

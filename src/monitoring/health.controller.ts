@@ -1,0 +1,42 @@
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { DatabaseHealth } from '../database/database.health';
+import { PoolObserver } from '../database/pool-observer';
+import { ShutdownState } from '../http/shutdown-state';
+
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly database: DatabaseHealth,
+    private readonly pool: PoolObserver,
+    private readonly shutdown: ShutdownState,
+  ) {}
+
+  /** The process is up and its event loop turns. */
+  @Get('live')
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
+  }
+
+  /** Ready for traffic: not shutting down and the database answers. Pool saturation is reported, not failed on. */
+  @Get('ready')
+  @HealthCheck()
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check([
+      () => {
+        const session = this.indicators.check('lifecycle');
+        return this.shutdown.shuttingDown ? session.down({ state: 'shutting down' }) : session.up({ state: 'serving' });
+      },
+      async () => {
+        const session = this.indicators.check('database');
+        const ping = await this.database.ping();
+        const pool = this.pool.snapshot();
+        const saturation = { checked_out: pool.checked_out, max: pool.max, waiting: pool.waiting };
+        return ping.ok ? session.up({ ping_ms: ping.ms, pool: saturation }) : session.down({ error: ping.error, pool: saturation });
+      },
+    ]);
+  }
+}
