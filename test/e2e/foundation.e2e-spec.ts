@@ -1,0 +1,198 @@
+import { DataSource, QueryRunner } from 'typeorm';
+import { PoolTimeoutError, classifyDbError } from '../../src/database/database.errors';
+import { PoolObserver } from '../../src/database/pool-observer';
+import { ShutdownState } from '../../src/http/shutdown-state';
+import { cutDatabase } from '../support/test-database';
+import { bootApp, TestApp } from '../support/test-app';
+
+describe('foundation (real PostgreSQL)', () => {
+  let sut: TestApp;
+
+  beforeAll(async () => {
+    sut = await bootApp({ DB_POOL_SIZE: '2', DB_MAX_OVERFLOW: '2', DB_POOL_TIMEOUT_MS: '300', DB_STATEMENT_TIMEOUT_MS: '500' });
+  });
+
+  afterAll(async () => {
+    await sut.close();
+  });
+
+  describe('schema', () => {
+    it('has every table from the migrations', async () => {
+      const rows: { table_name: string }[] = await sut.app
+        .get(DataSource)
+        .query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
+
+      expect(rows.map((r) => r.table_name)).toEqual(['agent_activities', 'api_tokens', 'files', 'migrations', 'projects', 'users']);
+    });
+
+    it('has the indexes the API queries need', async () => {
+      const rows: { indexname: string; indexdef: string }[] = await sut.app
+        .get(DataSource)
+        .query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'`);
+      const defs = Object.fromEntries(rows.map((r) => [r.indexname, r.indexdef]));
+
+      expect(defs.users_email_lower_key).toMatch(/UNIQUE INDEX .* \(lower\(\(email\)::text\)\)/);
+      expect(defs.projects_user_id_idx).toContain('(user_id)');
+      expect(defs.projects_user_id_created_at_idx).toContain('(user_id, created_at DESC, id DESC)');
+      expect(defs.projects_status_idx).toContain('(status)');
+      expect(defs.projects_user_id_status_idx).toContain('(user_id, status,');
+      expect(defs.files_project_id_idx).toContain('(project_id)');
+      expect(defs.files_project_id_path_key).toMatch(/UNIQUE INDEX .*\(project_id, path COLLATE "C"\)/);
+      expect(defs.agent_activities_project_id_idx).toContain('(project_id)');
+      expect(defs.agent_activities_project_id_created_at_id_idx).toContain('(project_id, created_at, id)');
+      expect(defs.api_tokens_token_hash_key).toContain('UNIQUE');
+    });
+
+    it('rejects a second user with the same email in another case', async () => {
+      const db = sut.app.get(DataSource);
+      await db.query(`INSERT INTO users (email, password_hash) VALUES ('Case@Example.com', 'x')`);
+
+      await expect(db.query(`INSERT INTO users (email, password_hash) VALUES ('case@example.COM', 'x')`)).rejects.toMatchObject({
+        driverError: expect.objectContaining({ code: '23505' }),
+      });
+    });
+  });
+
+  describe('health', () => {
+    it('live answers 200', async () => {
+      const res = await sut.app.inject({ method: 'GET', url: '/health/live' });
+
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ status: 'ok' });
+    });
+
+    it('ready answers 200 with the database up and the pool saturation in its details', async () => {
+      const res = await sut.app.inject({ method: 'GET', url: '/health/ready' });
+
+      expect(res.statusCode).toBe(200);
+      expect(res.json().details.database).toMatchObject({ status: 'up', pool: { checked_out: 0, max: 4, waiting: 0 } });
+    });
+
+    it('ready answers 503 while the database is unreachable and 200 again once it is back', async () => {
+      await cutDatabase(sut.url, true);
+      try {
+        const down = await sut.app.inject({ method: 'GET', url: '/health/ready' });
+
+        expect(down.statusCode).toBe(503);
+        expect(down.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable', requestId: expect.any(String) });
+        expect(down.json().details.database.status).toBe('down');
+      } finally {
+        await cutDatabase(sut.url, false);
+      }
+      const up = await sut.app.inject({ method: 'GET', url: '/health/ready' });
+      expect(up.statusCode).toBe(200);
+    });
+  });
+
+  describe('errors and request ids', () => {
+    it('answers unknown routes with the JSON error shape and echoes the request id', async () => {
+      const res = await sut.app.inject({ method: 'GET', url: '/no/such/route', headers: { 'x-request-id': 'req-42' } });
+
+      expect(res.statusCode).toBe(404);
+      expect(res.headers['x-request-id']).toBe('req-42');
+      expect(res.json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'Cannot GET /no/such/route', requestId: 'req-42' });
+    });
+
+    it('makes a request id when none (or a malformed one) is given', async () => {
+      const res = await sut.app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'bad id\twith spaces' } });
+
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+  });
+
+  describe('pool observer against the real pool', () => {
+    const held: QueryRunner[] = [];
+
+    async function hold(n: number): Promise<void> {
+      for (let i = 0; i < n; i++) {
+        const runner = sut.app.get(DataSource).createQueryRunner();
+        await runner.connect();
+        held.push(runner);
+      }
+    }
+
+    afterEach(async () => {
+      await Promise.all(held.splice(0).map((r) => r.release()));
+    });
+
+    it('counts held connections as checked out, with SQLAlchemy overflow', async () => {
+      const observer = sut.app.get(PoolObserver);
+      await hold(2);
+
+      expect(observer.snapshot()).toMatchObject({ pool_size: 2, max_overflow: 2, checked_out: 2, overflow: 0 });
+
+      await hold(1);
+      expect(observer.snapshot()).toMatchObject({ checked_out: 3, total: 3, overflow: 1 });
+    });
+
+    it('times out a caller after DB_POOL_TIMEOUT_MS when every connection is held, then recovers', async () => {
+      const observer = sut.app.get(PoolObserver);
+      const before = observer.snapshot().timeouts;
+      await hold(4);
+
+      const started = Date.now();
+      const error = await sut.app.get(DataSource).query('SELECT 1').catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(PoolTimeoutError);
+      expect(classifyDbError(error)?.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(observer.snapshot()).toMatchObject({ checked_out: 4, timeouts: before + 1 });
+
+      await Promise.all(held.splice(0).map((r) => r.release()));
+      await expect(sut.app.get(DataSource).query('SELECT 1 AS ok')).resolves.toEqual([{ ok: 1 }]);
+      expect(observer.snapshot().checked_out).toBe(0);
+    });
+
+    it('cancels statements over DB_STATEMENT_TIMEOUT_MS and keeps the connection usable', async () => {
+      const db = sut.app.get(DataSource);
+      const error = await db.query('SELECT pg_sleep(2)').catch((e: unknown) => e);
+
+      expect(classifyDbError(error)).toMatchObject({ status: 503 });
+      await expect(db.query('SELECT 1 AS ok')).resolves.toEqual([{ ok: 1 }]);
+    });
+
+    it('returns checked_out to zero after queries finish (no leaks)', async () => {
+      const db = sut.app.get(DataSource);
+      await Promise.all(Array.from({ length: 10 }, () => db.query('SELECT pg_sleep(0.01)')));
+
+      expect(sut.app.get(PoolObserver).snapshot().checked_out).toBe(0);
+    });
+  });
+
+  describe('shutdown state', () => {
+    it('turns readiness 503 as soon as shutdown begins', async () => {
+      const other = await bootApp();
+      try {
+        other.app.get(ShutdownState).begin();
+        const res = await other.app.inject({ method: 'GET', url: '/health/ready' });
+
+        expect(res.statusCode).toBe(503);
+        expect(res.json().details.lifecycle).toMatchObject({ status: 'down', state: 'shutting down' });
+      } finally {
+        await other.close();
+      }
+    });
+  });
+});
+
+describe('pre-ping (real PostgreSQL)', () => {
+  it('replaces a pooled connection the server has dropped instead of failing the caller', async () => {
+    const sut = await bootApp({ DB_POOL_SIZE: '1', DB_MAX_OVERFLOW: '0', DB_PRE_PING_IDLE_MS: '0' });
+    try {
+      const db = sut.app.get(DataSource);
+      const [{ pid }] = await db.query('SELECT pg_backend_pid() AS pid');
+      await db.query('SELECT 1'); // the idle connection is the one whose pid we know
+      const killer = new DataSource({ type: 'postgres', url: sut.url });
+      await killer.initialize();
+      await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+      await killer.destroy();
+
+      const [{ pid: newPid }] = await db.query('SELECT pg_backend_pid() AS pid');
+
+      expect(newPid).not.toBe(pid);
+      expect(sut.app.get(PoolObserver).acquireStats().prePingFailures).toBe(1);
+    } finally {
+      await sut.close();
+    }
+  });
+});
