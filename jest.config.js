@@ -11,6 +11,7 @@ const esmOnly = [
   '@borewit',
   'cookie',
   'load-esm',
+  'content-disposition',
 ];
 
 const swc = [

@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { LogController } from 'fastify';
 import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
@@ -24,6 +25,19 @@ export async function createApp(config: AppConfig, logger: Pino = createRootLogg
     logger: new PinoNestLogger(logger),
   });
   configureHttp(app);
+  setUpOpenApi(app);
   await app.init();
   return app;
+}
+
+/** The spec is generated from the controllers and DTOs: Swagger UI at /docs, JSON at /docs-json. */
+function setUpOpenApi(app: NestFastifyApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('projects-backend')
+    .setDescription('Projects, files and agent activities. Every error: {statusCode, error, message, requestId}.')
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }

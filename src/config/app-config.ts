@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { Env, EnvReader, redactUrl } from './env-schema';
 
@@ -59,6 +60,9 @@ export class AppConfig {
   readonly corsOrigins: string[];
   readonly admin: { readonly email: string; readonly password: string | undefined };
   readonly tokenCacheTtlMs: number;
+  /** Signs pagination cursors; unset: a random key per process (cursors do not survive restarts). */
+  readonly cursorSecret: string;
+  readonly cursorSecretGenerated: boolean;
   readonly fileMaxBytes: number;
   readonly activityBatch: { readonly enabled: boolean; readonly maxRows: number; readonly waitMs: number };
   readonly rateLimit: RateLimitConfig;
@@ -112,6 +116,8 @@ export class AppConfig {
         password: r.optionalString('ADMIN_PASSWORD'),
       },
       tokenCacheTtlMs: r.int('TOKEN_CACHE_TTL_MS', 30_000, 0, 3_600_000),
+      cursorSecret: r.optionalString('CURSOR_SECRET') ?? randomBytes(32).toString('base64url'),
+      cursorSecretGenerated: r.optionalString('CURSOR_SECRET') === undefined,
       fileMaxBytes: r.int('FILE_MAX_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024),
       activityBatch: {
         enabled: r.bool('ACTIVITY_BATCH_ENABLED', true),
@@ -140,6 +146,7 @@ export class AppConfig {
     );
     const password = config.admin.password;
     r.check(password === undefined || password.length >= 8, 'ADMIN_PASSWORD must be at least 8 characters');
+    r.check(config.cursorSecret.length >= 16, 'CURSOR_SECRET must be at least 16 characters');
     r.done();
     return config;
   }
@@ -161,6 +168,7 @@ export class AppConfig {
     view.redisUrl = this.redisUrl === undefined ? undefined : redactUrl(this.redisUrl);
     view.admin = { email: this.admin.email, password: this.admin.password === undefined ? undefined : '***' };
     view.metricsToken = this.metricsToken === undefined ? undefined : '***';
+    view.cursorSecret = '***';
     return view;
   }
 

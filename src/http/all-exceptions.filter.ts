@@ -18,6 +18,7 @@ export function toErrorBody(err: unknown, requestId: string, logger: Logger): Er
   const db = classifyDbError(err);
   if (db) {
     if (db.status >= 500) logger.warn({ msg: `database error answered ${db.status}`, requestId, err: describe(err) });
+    else logger.debug({ msg: `database error answered ${db.status}`, requestId, err: describe(err) });
     return errorBody(db.status, db.message, requestId);
   }
   // Fastify's own errors (bad JSON, body too large, wrong content type) carry a 4xx statusCode.

@@ -1,9 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { DatabaseHealth } from '../database/database.health';
 import { PoolObserver } from '../database/pool-observer';
+import { Public } from '../auth/auth.decorators';
 import { ShutdownState } from '../http/shutdown-state';
 
+@Public()
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(

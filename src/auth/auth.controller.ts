@@ -1,0 +1,38 @@
+import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../http/api-errors.decorator';
+import { CurrentUser, Public } from './auth.decorators';
+import type { AuthenticatedRequest } from './auth.decorators';
+import { LoginBody, LoginResponse, UserDto } from './auth.dto';
+import { AuthService } from './auth.service';
+import type { AuthUser } from './auth.types';
+
+@ApiTags('auth')
+@Controller('api/auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Public()
+  @Post('login')
+  @ApiOperation({ summary: 'Exchange email and password for a bearer token' })
+  @ApiErrors(400, 401, 429)
+  login(@Body() body: LoginBody): Promise<LoginResponse> {
+    return this.auth.login(body.email, body.password);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Revoke the token this request presents' })
+  @ApiErrors(401)
+  async logout(@Req() request: AuthenticatedRequest): Promise<void> {
+    await this.auth.logout(request.token!);
+  }
+
+  @Get('me')
+  @ApiBearerAuth()
+  @ApiErrors(401)
+  me(@CurrentUser() user: AuthUser): UserDto {
+    return this.auth.me(user);
+  }
+}

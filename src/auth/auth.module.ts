@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AuthController } from './auth.controller';
+import { AuthGuard } from './auth.guard';
+import { AuthService } from './auth.service';
+import { TokenRepository } from './token.repository';
+import { TokenService } from './token.service';
+import { UserRepository } from './user.repository';
+import { UserService } from './user.service';
+import { UsersController } from './users.controller';
+
+@Module({
+  controllers: [AuthController, UsersController],
+  providers: [UserRepository, TokenRepository, TokenService, AuthService, UserService, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [TokenService],
+})
+export class AuthModule {}

@@ -1,0 +1,9 @@
+export const ROLES = ['user', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling, as resolved from the bearer token. */
+export interface AuthUser {
+  readonly id: string;
+  readonly email: string;
+  readonly role: Role;
+}

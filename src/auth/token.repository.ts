@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { changedRows } from '../database/sql';
+import type { AuthUser } from './auth.types';
+
+@Injectable()
+export class TokenRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async insert(userId: string, tokenHash: string): Promise<void> {
+    await this.db.query(`INSERT INTO api_tokens (user_id, token_hash) VALUES ($1, $2)`, [userId, tokenHash]);
+  }
+
+  /** The token's user, recording the use in the same round trip; undefined when unknown or revoked. */
+  async resolveAndTouch(tokenHash: string): Promise<AuthUser | undefined> {
+    const result: unknown = await this.db.query(
+      `UPDATE api_tokens t SET last_used_at = now()
+         FROM users u
+        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id
+        RETURNING u.id, u.email, u.role`,
+      [tokenHash],
+    );
+    return changedRows<AuthUser>(result)[0];
+  }
+
+  async revoke(tokenHash: string): Promise<void> {
+    await this.db.query(`UPDATE api_tokens SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL`, [tokenHash]);
+  }
+}

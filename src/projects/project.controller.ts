@@ -1,0 +1,78 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentUser } from '../auth/auth.decorators';
+import type { AuthUser } from '../auth/auth.types';
+import { ApiErrors } from '../http/api-errors.decorator';
+import { IdParam } from '../http/id-param.dto';
+import {
+  BatchGetBody,
+  BulkStatusBody,
+  BulkStatusResponse,
+  CreateProjectBody,
+  GetProjectQuery,
+  ListProjectsQuery,
+  ProjectDetailDto,
+  ProjectDto,
+  ProjectList,
+  ProjectPage,
+  UpdateProjectBody,
+} from './project.dto';
+import { ProjectService } from './project.service';
+
+@ApiTags('projects')
+@ApiBearerAuth()
+@Controller('api/projects')
+export class ProjectController {
+  constructor(private readonly projects: ProjectService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a project' })
+  @ApiErrors(400, 401, 413)
+  create(@CurrentUser() user: AuthUser, @Body() body: CreateProjectBody): Promise<ProjectDto> {
+    return this.projects.create(user, body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List your projects, newest first (keyset pagination)' })
+  @ApiErrors(400, 401)
+  list(@CurrentUser() user: AuthUser, @Query() query: ListProjectsQuery): Promise<ProjectPage> {
+    return this.projects.list(user, query);
+  }
+
+  @Post('batch-get')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Your projects among up to 100 ids, in one query' })
+  @ApiErrors(400, 401)
+  batchGet(@CurrentUser() user: AuthUser, @Body() body: BatchGetBody): Promise<ProjectList> {
+    return this.projects.batchGet(user, body.ids);
+  }
+
+  @Patch('status')
+  @ApiOperation({ summary: 'Set the status of up to 1000 of your projects in one statement' })
+  @ApiErrors(400, 401)
+  updateStatus(@CurrentUser() user: AuthUser, @Body() body: BulkStatusBody): Promise<BulkStatusResponse> {
+    return this.projects.updateStatus(user, body.ids, body.status);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A project; include=files,activities adds its file list and latest activities' })
+  @ApiErrors(400, 401, 404)
+  get(@CurrentUser() user: AuthUser, @Param() { id }: IdParam, @Query() query: GetProjectQuery): Promise<ProjectDetailDto> {
+    return this.projects.get(user, id, query.include);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change name, description or status' })
+  @ApiErrors(400, 401, 404)
+  update(@CurrentUser() user: AuthUser, @Param() { id }: IdParam, @Body() body: UpdateProjectBody): Promise<ProjectDto> {
+    return this.projects.update(user, id, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a project with its files and activities' })
+  @ApiErrors(400, 401, 404)
+  async remove(@CurrentUser() user: AuthUser, @Param() { id }: IdParam): Promise<void> {
+    await this.projects.remove(user, id);
+  }
+}

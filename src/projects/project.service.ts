@@ -1,0 +1,80 @@
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import type { AuthUser } from '../auth/auth.types';
+import { CursorCodec, Page, toPage } from '../http/cursor';
+import {
+  BulkStatusResponse,
+  CreateProjectBody,
+  Include,
+  ListProjectsQuery,
+  ProjectDetailDto,
+  ProjectDto,
+  ProjectList,
+  UpdateProjectBody,
+} from './project.dto';
+import type { ProjectRow, ProjectStatus } from './project.entity';
+import { toProjectDetailDto, toProjectDto } from './project.mapper';
+import { ProjectRepository } from './project.repository';
+
+const NOT_FOUND = 'Project not found';
+
+@Injectable()
+export class ProjectService {
+  constructor(
+    private readonly projects: ProjectRepository,
+    private readonly cursors: CursorCodec,
+  ) {}
+
+  async create(user: AuthUser, body: CreateProjectBody): Promise<ProjectDto> {
+    return toProjectDto(await this.projects.insert(user.id, body.name, body.description ?? null, body.status ?? 'active'));
+  }
+
+  async get(user: AuthUser, id: string, include: Include[] = []): Promise<ProjectDetailDto> {
+    if (include.length === 0) return toProjectDto(await this.found(this.projects.findOwned(user.id, id)));
+    const row = await this.projects.findOwnedWithIncludes(user.id, id, include.includes('files'), include.includes('activities'));
+    return toProjectDetailDto(await this.found(Promise.resolve(row)));
+  }
+
+  /**
+   * Used by files and activities before they touch a project: another user's project answers 404,
+   * exactly like a missing one.
+   */
+  async requireOwned(user: AuthUser, projectId: string): Promise<void> {
+    if (!(await this.projects.existsOwned(user.id, projectId))) throw new NotFoundException(NOT_FOUND);
+  }
+
+  async list(user: AuthUser, query: ListProjectsQuery): Promise<Page<ProjectDto>> {
+    // The scope ties a cursor to this user's list with this filter.
+    const scope = `projects:${user.id}:${query.status ?? ''}`;
+    const after = query.cursor === undefined ? undefined : this.cursors.decode(query.cursor, scope);
+    const rows = await this.projects.findPage(user.id, query.limit, query.status, after);
+    return toPage(rows, query.limit, toProjectDto, (r: ProjectRow) => ({ key: r.createdAt, id: r.id }), (p) =>
+      this.cursors.encode(p, scope),
+    );
+  }
+
+  async batchGet(user: AuthUser, ids: string[]): Promise<ProjectList> {
+    const rows = await this.projects.findManyOwned(user.id, [...new Set(ids)]);
+    return { items: rows.map(toProjectDto) };
+  }
+
+  async update(user: AuthUser, id: string, body: UpdateProjectBody): Promise<ProjectDto> {
+    if (body.name === undefined && body.description === undefined && body.status === undefined) {
+      throw new BadRequestException('body: give at least one of name, description, status');
+    }
+    return toProjectDto(await this.found(this.projects.updateOwned(user.id, id, body)));
+  }
+
+  async updateStatus(user: AuthUser, ids: string[], status: ProjectStatus): Promise<BulkStatusResponse> {
+    return { updated: await this.projects.updateStatusOwned(user.id, [...new Set(ids)], status) };
+  }
+
+  async remove(user: AuthUser, id: string): Promise<void> {
+    if (!(await this.projects.deleteOwned(user.id, id))) throw new NotFoundException(NOT_FOUND);
+  }
+
+  private async found<T>(row: Promise<T | undefined>): Promise<T> {
+    const value = await row;
+    if (value === undefined) throw new NotFoundException(NOT_FOUND);
+    return value;
+  }
+}
