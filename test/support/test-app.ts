@@ -1,7 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import pino from 'pino';
+import pino, { Logger as Pino } from 'pino';
 import { createApp } from '../../src/app.factory';
 import { AppConfig } from '../../src/config/app-config';
+import { PoolObserver } from '../../src/database/pool-observer';
 import { createTestDatabase, dropTestDatabase } from './test-database';
 
 export interface TestApp {
@@ -9,28 +10,32 @@ export interface TestApp {
   readonly config: AppConfig;
   /** URL of this app's own database. */
   readonly url: string;
+  /** Connections taken from the pool so far: a cheap way to count round trips of a request. */
+  acquisitions(): number;
   close(): Promise<void>;
 }
 
-/** Settings every test app shares: quiet logs and no limits that would trip over test traffic. */
+/** Settings every test app shares: quiet logs and rate limits far above test traffic. */
 const TEST_ENV: Record<string, string> = {
   NODE_ENV: 'test',
   LOG_LEVEL: 'silent',
+  CURSOR_SECRET: 'test-cursor-secret-0123456789',
 };
 
-/** Boots the real application on its own fresh, migrated database. */
-export async function bootApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const url = await createTestDatabase();
+/** Boots the real application on its own fresh, migrated database (or on `opts.url`). */
+export async function bootApp(env: Record<string, string> = {}, opts: { logger?: Pino; url?: string } = {}): Promise<TestApp> {
+  const url = opts.url ?? (await createTestDatabase());
   const config = AppConfig.fromEnv({ ...TEST_ENV, ...env }).withDatabaseUrl(url);
-  const app = await createApp(config, pino({ level: config.logLevel }));
+  const app = await createApp(config, opts.logger ?? pino({ level: config.logLevel }));
   await app.getHttpAdapter().getInstance().ready();
   return {
     app,
     config,
     url,
+    acquisitions: () => app.get(PoolObserver).acquireStats().count,
     close: async () => {
       await app.close();
-      await dropTestDatabase(url);
+      if (!opts.url) await dropTestDatabase(url);
     },
   };
 }
