@@ -1,11 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ActivitiesModule } from './activities/activities.module';
 import { AuthModule } from './auth/auth.module';
+import { CacheModule } from './cache/cache.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { FilesModule } from './files/files.module';
 import { HttpModule } from './http/http.module';
+import { RateLimitModule } from './http/rate-limit/rate-limit.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
 import { ProjectsModule } from './projects/projects.module';
 
@@ -18,6 +20,8 @@ export class AppModule {
         ConfigModule.forRoot(config),
         HttpModule,
         DatabaseModule.forRoot(),
+        CacheModule,
+        RateLimitModule,
         AuthModule,
         ProjectsModule,
         FilesModule,

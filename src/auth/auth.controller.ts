@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../http/api-errors.decorator';
+import { LoginRateLimit } from '../http/rate-limit/rate-limit.guard';
 import { CurrentUser, Public } from './auth.decorators';
 import type { AuthenticatedRequest } from './auth.decorators';
 import { LoginBody, LoginResponse, UserDto } from './auth.dto';
@@ -13,6 +14,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Public()
+  @LoginRateLimit()
   @Post('login')
   @ApiOperation({ summary: 'Exchange email and password for a bearer token' })
   @ApiErrors(400, 401, 429)

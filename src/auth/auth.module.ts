@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthController } from './auth.controller';
-import { AuthGuard } from './auth.guard';
+import { AccessGuard } from './access.guard';
 import { AuthService } from './auth.service';
 import { TokenRepository } from './token.repository';
 import { TokenService } from './token.service';
@@ -11,7 +11,7 @@ import { UsersController } from './users.controller';
 
 @Module({
   controllers: [AuthController, UsersController],
-  providers: [UserRepository, TokenRepository, TokenService, AuthService, UserService, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [UserRepository, TokenRepository, TokenService, AuthService, UserService, { provide: APP_GUARD, useClass: AccessGuard }],
   exports: [TokenService],
 })
 export class AuthModule {}

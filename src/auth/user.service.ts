@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConflictException, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { sqlState, UNIQUE_VIOLATION_CODE } from '../database/database.errors';
 import { CursorCodec, Page, toPage } from '../http/cursor';
 import { CreateUserBody, UserDetailsDto } from './auth.dto';
 import { hashPassword } from './password';
@@ -10,8 +11,7 @@ import { UserRepository, UserRow } from './user.repository';
 const USERS_SCOPE = 'users';
 
 function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; driverError?: { code?: string } };
-  return e?.code === '23505' || e?.driverError?.code === '23505';
+  return sqlState(err) === UNIQUE_VIOLATION_CODE;
 }
 
 @Injectable()

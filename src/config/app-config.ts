@@ -28,6 +28,8 @@ export interface RateLimitConfig {
   readonly perMinute: number;
   readonly anonPerMinute: number;
   readonly loginPerMinute: number;
+  /** With Redis down: count locally per instance ('local') or let requests through ('open'). */
+  readonly redisFailure: 'local' | 'open';
 }
 
 export interface CacheConfig {
@@ -130,6 +132,7 @@ export class AppConfig {
         perMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1, 100_000_000),
         anonPerMinute: r.int('RATE_LIMIT_ANON_PER_MINUTE', 60, 1, 100_000_000),
         loginPerMinute: r.int('RATE_LIMIT_LOGIN_PER_MINUTE', 5, 1, 100_000_000),
+        redisFailure: r.oneOf('RATE_LIMIT_REDIS_FAILURE', 'local', ['local', 'open'] as const),
       },
       cache: {
         enabled: r.bool('CACHE_ENABLED', true),
@@ -147,6 +150,11 @@ export class AppConfig {
     const password = config.admin.password;
     r.check(password === undefined || password.length >= 8, 'ADMIN_PASSWORD must be at least 8 characters');
     r.check(config.cursorSecret.length >= 16, 'CURSOR_SECRET must be at least 16 characters');
+    // JSON escaping can grow content on the wire; a file at the limit must still fit in a body.
+    r.check(
+      config.bodyLimitBytes >= config.fileMaxBytes + 64 * 1024,
+      'BODY_LIMIT_BYTES must be at least FILE_MAX_BYTES + 65536 so that a file at its limit fits in a request body',
+    );
     r.done();
     return config;
   }

@@ -18,6 +18,18 @@ const CHECK_VIOLATION = '23514';
 const NOT_NULL_VIOLATION = '23502';
 const QUERY_CANCELED = '57014';
 const INVALID_TEXT_REPRESENTATION = '22P02';
+// A NUL byte in text, or text the server's encoding cannot hold.
+const CHARACTER_NOT_IN_REPERTOIRE = '22021';
+const UNTRANSLATABLE_CHARACTER = '22P05';
+export const UNIQUE_VIOLATION_CODE = UNIQUE_VIOLATION;
+export const FOREIGN_KEY_VIOLATION_CODE = FOREIGN_KEY_VIOLATION;
+
+/** The SQLSTATE of a pg error or of TypeORM's QueryFailedError wrapping one. */
+export function sqlState(err: unknown): string | undefined {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | undefined;
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === 'string' ? code : undefined;
+}
 const CONNECTION_ERROR_CLASSES = ['08', '53', '57P'];
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 const CONNECTION_MESSAGES = [
@@ -50,6 +62,8 @@ export function classifyDbError(err: unknown): DbErrorAnswer | undefined {
     case CHECK_VIOLATION:
     case NOT_NULL_VIOLATION:
     case INVALID_TEXT_REPRESENTATION:
+    case CHARACTER_NOT_IN_REPERTOIRE:
+    case UNTRANSLATABLE_CHARACTER:
       return { status: 400, message: 'The request holds a value the database does not accept.' };
     case QUERY_CANCELED:
       return { status: 503, message: 'The database took too long to answer (statement timeout). Retry shortly.' };

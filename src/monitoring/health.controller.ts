@@ -4,9 +4,11 @@ import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorServ
 import { DatabaseHealth } from '../database/database.health';
 import { PoolObserver } from '../database/pool-observer';
 import { Public } from '../auth/auth.decorators';
+import { Unthrottled } from '../http/rate-limit/rate-limit.guard';
 import { ShutdownState } from '../http/shutdown-state';
 
 @Public()
+@Unthrottled()
 @ApiTags('health')
 @Controller('health')
 export class HealthController {

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.decorators';
 import type { AuthUser } from '../auth/auth.types';
+import { Cached, CacheTags } from '../cache/cached.decorator';
 import { ApiErrors } from '../http/api-errors.decorator';
 import { IdParam } from '../http/id-param.dto';
 import {
@@ -19,6 +20,14 @@ import {
 } from './project.dto';
 import { ProjectService } from './project.service';
 
+/** A project read is stale after a write to it, or to the parts its include= adds. */
+function projectTags(id: string, include: string): string[] {
+  const tags = [CacheTags.project(id)];
+  if (include.includes('files')) tags.push(CacheTags.filesOf(id));
+  if (include.includes('activities')) tags.push(CacheTags.activitiesOf(id));
+  return tags;
+}
+
 @ApiTags('projects')
 @ApiBearerAuth()
 @Controller('api/projects')
@@ -33,6 +42,7 @@ export class ProjectController {
   }
 
   @Get()
+  @Cached({ tags: ({ user }) => [CacheTags.projectsOf(user.id)] })
   @ApiOperation({ summary: 'List your projects, newest first (keyset pagination)' })
   @ApiErrors(400, 401)
   list(@CurrentUser() user: AuthUser, @Query() query: ListProjectsQuery): Promise<ProjectPage> {
@@ -55,6 +65,7 @@ export class ProjectController {
   }
 
   @Get(':id')
+  @Cached({ tags: ({ params, query }) => projectTags(params.id, String(query.include ?? '')) })
   @ApiOperation({ summary: 'A project; include=files,activities adds its file list and latest activities' })
   @ApiErrors(400, 401, 404)
   get(@CurrentUser() user: AuthUser, @Param() { id }: IdParam, @Query() query: GetProjectQuery): Promise<ProjectDetailDto> {

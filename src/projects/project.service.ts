@@ -1,5 +1,7 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import type { AuthUser } from '../auth/auth.types';
+import { CacheService } from '../cache/cache.service';
+import { CacheTags } from '../cache/cached.decorator';
 import { CursorCodec, Page, toPage } from '../http/cursor';
 import {
   BulkStatusResponse,
@@ -22,10 +24,13 @@ export class ProjectService {
   constructor(
     private readonly projects: ProjectRepository,
     private readonly cursors: CursorCodec,
+    private readonly cache: CacheService,
   ) {}
 
   async create(user: AuthUser, body: CreateProjectBody): Promise<ProjectDto> {
-    return toProjectDto(await this.projects.insert(user.id, body.name, body.description ?? null, body.status ?? 'active'));
+    const row = await this.projects.insert(user.id, body.name, body.description ?? null, body.status ?? 'active');
+    await this.cache.invalidate([CacheTags.projectsOf(user.id)]);
+    return toProjectDto(row);
   }
 
   async get(user: AuthUser, id: string, include: Include[] = []): Promise<ProjectDetailDto> {
@@ -61,15 +66,21 @@ export class ProjectService {
     if (body.name === undefined && body.description === undefined && body.status === undefined) {
       throw new BadRequestException('body: give at least one of name, description, status');
     }
-    return toProjectDto(await this.found(this.projects.updateOwned(user.id, id, body)));
+    const row = await this.found(this.projects.updateOwned(user.id, id, body));
+    await this.cache.invalidate([CacheTags.project(id), CacheTags.projectsOf(user.id)]);
+    return toProjectDto(row);
   }
 
   async updateStatus(user: AuthUser, ids: string[], status: ProjectStatus): Promise<BulkStatusResponse> {
-    return { updated: await this.projects.updateStatusOwned(user.id, [...new Set(ids)], status) };
+    const unique = [...new Set(ids)];
+    const updated = await this.projects.updateStatusOwned(user.id, unique, status);
+    await this.cache.invalidate([CacheTags.projectsOf(user.id), ...unique.map(CacheTags.project)]);
+    return { updated };
   }
 
   async remove(user: AuthUser, id: string): Promise<void> {
     if (!(await this.projects.deleteOwned(user.id, id))) throw new NotFoundException(NOT_FOUND);
+    await this.cache.invalidate([CacheTags.project(id), CacheTags.projectsOf(user.id), CacheTags.filesOf(id), CacheTags.activitiesOf(id)]);
   }
 
   private async found<T>(row: Promise<T | undefined>): Promise<T> {

@@ -15,11 +15,15 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Settings every test app shares: quiet logs and rate limits far above test traffic. */
+/** Settings every test app shares: quiet logs and rate limits (still enforced) far above test traffic. */
 const TEST_ENV: Record<string, string> = {
   NODE_ENV: 'test',
   LOG_LEVEL: 'silent',
   CURSOR_SECRET: 'test-cursor-secret-0123456789',
+  RATE_LIMIT_PER_SECOND: '1000000',
+  RATE_LIMIT_PER_MINUTE: '10000000',
+  RATE_LIMIT_ANON_PER_MINUTE: '1000000',
+  RATE_LIMIT_LOGIN_PER_MINUTE: '1000000',
 };
 
 /** Boots the real application on its own fresh, migrated database (or on `opts.url`). */

@@ -1,0 +1,51 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { RateLimitGuard } from '../http/rate-limit/rate-limit.guard';
+import { ADMIN_KEY, AuthenticatedRequest, PUBLIC_KEY } from './auth.decorators';
+import { TokenService } from './token.service';
+
+// Our tokens are "pbt_" + 43 base64url characters; anything far longer is not worth hashing.
+const BEARER = /^Bearer ([A-Za-z0-9_-]{1,128})$/;
+
+/**
+ * The one global guard, so the order is fixed: resolve the bearer token (if any) -> rate limit
+ * (per user, or per IP for anonymous and bad-token traffic) -> enforce authentication (401) and
+ * the admin role (403). @Public() routes skip token resolution and enforcement.
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokenService,
+    private readonly rateLimit: RateLimitGuard,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) === true;
+    const problem = isPublic ? undefined : await this.identify(request);
+
+    await this.rateLimit.canActivate(context);
+
+    if (isPublic) return true;
+    if (problem !== undefined) throw new UnauthorizedException(problem);
+    if (this.reflector.getAllAndOverride<boolean>(ADMIN_KEY, targets) && request.user!.role !== 'admin') {
+      throw new ForbiddenException('Admin role required');
+    }
+    return true;
+  }
+
+  /** Sets request.user for a valid token; otherwise returns why the caller is not authenticated. */
+  private async identify(request: AuthenticatedRequest): Promise<string | undefined> {
+    const header = request.headers.authorization;
+    if (header === undefined) return 'Authentication required: send Authorization: Bearer <token>';
+    const match = BEARER.exec(header);
+    if (!match) return 'Malformed Authorization header: expected Bearer <token>';
+    const user = await this.tokens.resolve(match[1]);
+    if (!user) return 'Invalid or revoked token';
+    request.user = user;
+    request.token = match[1];
+    return undefined;
+  }
+}

@@ -1,0 +1,71 @@
+import { jitteredTtl, responseKey } from './cache-key';
+import { TagVersions } from './tag-versions';
+
+describe('responseKey', () => {
+  it('puts the user scope first, so two users never share a key', () => {
+    const a = responseKey('user-a', '/api/projects/:id', { id: 'p1' }, {});
+    const b = responseKey('user-b', '/api/projects/:id', { id: 'p1' }, {});
+
+    expect(a).not.toBe(b);
+    expect(a.startsWith('user-a|')).toBe(true);
+  });
+
+  it('normalizes the query: order does not matter, values do', () => {
+    const one = responseKey('u', '/api/projects', {}, { status: 'active', limit: '10' });
+    const two = responseKey('u', '/api/projects', {}, { limit: '10', status: 'active' });
+    const other = responseKey('u', '/api/projects', {}, { limit: '11', status: 'active' });
+
+    expect(one).toBe(two);
+    expect(one).not.toBe(other);
+  });
+
+  it('cannot be confused by separators inside values', () => {
+    const a = responseKey('u', '/r', {}, { a: '1&b=2' });
+    const b = responseKey('u', '/r', {}, { a: '1', b: '2' });
+
+    expect(a).not.toBe(b);
+  });
+});
+
+describe('jitteredTtl', () => {
+  it('stays within +/-10 %', () => {
+    expect(jitteredTtl(1000, () => 0)).toBe(900);
+    expect(jitteredTtl(1000, () => 1)).toBe(1100);
+    expect(jitteredTtl(1000, () => 0.5)).toBe(1000);
+  });
+
+  it('spreads entries made together', () => {
+    const ttls = new Set(Array.from({ length: 50 }, () => jitteredTtl(30_000)));
+
+    expect(ttls.size).toBeGreaterThan(10);
+  });
+});
+
+describe('TagVersions', () => {
+  it('makes entries stale when one of their tags is bumped', () => {
+    const sut = new TagVersions(60_000);
+    const snapshot = sut.snapshot(['a', 'b']);
+
+    expect(sut.matches(['a', 'b'], snapshot)).toBe(true);
+    sut.bump('b');
+    expect(sut.matches(['a', 'b'], snapshot)).toBe(false);
+  });
+
+  it('only moves versions forward when raised from Redis', () => {
+    const sut = new TagVersions(60_000);
+    sut.raise('a', 5);
+    sut.raise('a', 3);
+
+    expect(sut.current('a')).toBe(5);
+  });
+
+  it('forgets old tags, which leaves older entries stale rather than fresh', () => {
+    const sut = new TagVersions(1_000);
+    sut.bump('a', 0);
+    const snapshot = sut.snapshot(['a']);
+    sut.sweep(5_000);
+
+    expect(sut.size).toBe(0);
+    expect(sut.matches(['a'], snapshot)).toBe(false);
+  });
+});

@@ -1,0 +1,33 @@
+/**
+ * Cache keys for responses: who is asking (user scope), which route template, which params and
+ * which query, normalized so that `?b=1&a=2` and `?a=2&b=1` share an entry. The user scope comes
+ * first: two users can never share an entry.
+ */
+export function responseKey(
+  userScope: string,
+  route: string,
+  params: Readonly<Record<string, unknown>> | undefined,
+  query: Readonly<Record<string, unknown>> | undefined,
+): string {
+  return `${userScope}|${route}|${normalize(params)}|${normalize(query)}`;
+}
+
+function normalize(values: Readonly<Record<string, unknown>> | undefined): string {
+  if (!values) return '';
+  const keys = Object.keys(values);
+  if (keys.length === 0) return '';
+  keys.sort();
+  let out = '';
+  for (const key of keys) {
+    const value = values[key];
+    if (value === undefined) continue;
+    const text = Array.isArray(value) ? value.map(String).join(',') : String(value);
+    out += `${out ? '&' : ''}${encodeURIComponent(key)}=${encodeURIComponent(text)}`;
+  }
+  return out;
+}
+
+/** TTL with +/-10 % random jitter, so entries made together do not all expire together. */
+export function jitteredTtl(ttlMs: number, random = Math.random): number {
+  return Math.max(1, Math.round(ttlMs * (0.9 + random() * 0.2)));
+}

@@ -1,0 +1,32 @@
+import { SetMetadata } from '@nestjs/common';
+import type { AuthUser } from '../auth/auth.types';
+
+export interface CacheTagContext {
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, unknown>>;
+  readonly user: AuthUser;
+}
+
+export interface CachedOptions {
+  /** Defaults to CACHE_TTL_MS. */
+  readonly ttlMs?: number;
+  /** Tags whose invalidation makes this response stale. */
+  readonly tags: (ctx: CacheTagContext) => string[];
+}
+
+export const CACHED_KEY = 'cache:cached';
+
+/**
+ * Caches a GET route's JSON answer per user (the key holds the user id, the route template, the
+ * params and the normalized query), with ETag / If-None-Match and X-Cache: HIT|MISS.
+ */
+export const Cached = (options: CachedOptions) => SetMetadata(CACHED_KEY, options);
+
+/** Tag names in one place, so reads and the writes that invalidate them cannot drift apart. */
+export const CacheTags = {
+  project: (projectId: string) => `project:${projectId}`,
+  projectsOf: (userId: string) => `projects-of:${userId}`,
+  filesOf: (projectId: string) => `files-of:${projectId}`,
+  activitiesOf: (projectId: string) => `activities-of:${projectId}`,
+  token: (tokenHash: string) => `token:${tokenHash}`,
+} as const;

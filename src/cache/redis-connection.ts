@@ -1,0 +1,104 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { createClient } from 'redis';
+import { AppConfig } from '../config/app-config';
+
+export type RedisClient = ReturnType<typeof createClient>;
+
+/** How long a Redis call may take before the caller falls back to local state. */
+export const REDIS_CALL_TIMEOUT_MS = 250;
+
+export class RedisUnavailableError extends Error {
+  constructor(reason: string) {
+    super(`redis unavailable: ${reason}`);
+    this.name = 'RedisUnavailableError';
+  }
+}
+
+/**
+ * The optional shared Redis (REDIS_URL): one command client and one subscriber. Start-up never
+ * waits for it and never fails on it; while it is down, commands fail at once (no offline queue)
+ * so that callers fall back to local state instead of piling up.
+ */
+@Injectable()
+export class RedisConnection implements OnApplicationShutdown {
+  private readonly logger = new Logger(RedisConnection.name);
+  readonly client: RedisClient | undefined;
+  private subscriber: RedisClient | undefined;
+  private lastErrorLog = 0;
+  errors = 0;
+
+  constructor(config: AppConfig) {
+    if (!config.redisUrl) return;
+    this.client = this.create(config.redisUrl, 'commands');
+    void this.client.connect().catch(() => undefined);
+  }
+
+  get enabled(): boolean {
+    return this.client !== undefined;
+  }
+
+  get ready(): boolean {
+    return this.client?.isReady ?? false;
+  }
+
+  /** Runs a Redis call with a deadline; throws RedisUnavailableError when Redis is off, down or slow. */
+  async call<T>(run: (client: RedisClient) => Promise<T>): Promise<T> {
+    const client = this.client;
+    if (!client) throw new RedisUnavailableError('not configured');
+    if (!client.isReady) throw new RedisUnavailableError('not connected');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        run(client),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new RedisUnavailableError(`no answer within ${REDIS_CALL_TIMEOUT_MS} ms`)), REDIS_CALL_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (err) {
+      this.noteError(err);
+      throw err instanceof RedisUnavailableError ? err : new RedisUnavailableError((err as Error).message);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Subscribes on a dedicated connection (a subscribed client cannot run other commands). */
+  async subscribe(channel: string, onMessage: (message: string) => void): Promise<void> {
+    if (!this.client) return;
+    this.subscriber ??= this.create(this.client.options?.url ?? '', 'subscriber');
+    const subscriber = this.subscriber;
+    if (!subscriber.isOpen) void subscriber.connect().catch(() => undefined);
+    // node-redis re-subscribes by itself after a reconnect.
+    await subscriber.subscribe(channel, onMessage);
+  }
+
+  noteError(err: unknown): void {
+    this.errors++;
+    const now = Date.now();
+    // One line per 10 s at most: a Redis outage must not flood the logs.
+    if (now - this.lastErrorLog > 10_000) {
+      this.lastErrorLog = now;
+      this.logger.warn(`redis error (falling back to local state): ${(err as Error)?.message ?? err}`);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(
+      [this.client, this.subscriber].map(async (c) => {
+        if (c?.isOpen) await c.close().catch(() => c.destroy());
+        else c?.destroy();
+      }),
+    );
+  }
+
+  private create(url: string, role: string): RedisClient {
+    const client = createClient({
+      url,
+      disableOfflineQueue: true,
+      socket: { connectTimeout: 1_000, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2_000) },
+    });
+    client.on('error', (err: Error) => this.noteError(err));
+    client.on('ready', () => this.logger.log(`redis ${role} connection ready`));
+    return client;
+  }
+}

@@ -1,0 +1,54 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentUser } from '../auth/auth.decorators';
+import type { AuthUser } from '../auth/auth.types';
+import { Cached, CacheTags } from '../cache/cached.decorator';
+import { ApiErrors } from '../http/api-errors.decorator';
+import { IdParam } from '../http/id-param.dto';
+import { CreateFileBody, FileDto, FilePage, FileParams, ListFilesQuery, UpdateFileBody } from './file.dto';
+import { FileService } from './file.service';
+
+@ApiTags('files')
+@ApiBearerAuth()
+@Controller('api/projects/:id/files')
+export class FileController {
+  constructor(private readonly files: FileService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Add a file to your project' })
+  @ApiErrors(400, 401, 404, 409, 413)
+  create(@CurrentUser() user: AuthUser, @Param() { id }: IdParam, @Body() body: CreateFileBody): Promise<FileDto> {
+    return this.files.create(user, id, body);
+  }
+
+  @Get()
+  @Cached({ tags: ({ params }) => [CacheTags.filesOf(params.id)] })
+  @ApiOperation({ summary: "A project's files without content, in path (byte) order (keyset pagination)" })
+  @ApiErrors(400, 401, 404)
+  list(@CurrentUser() user: AuthUser, @Param() { id }: IdParam, @Query() query: ListFilesQuery): Promise<FilePage> {
+    return this.files.list(user, id, query);
+  }
+
+  @Get(':fileId')
+  @Cached({ tags: ({ params }) => [CacheTags.filesOf(params.id)] })
+  @ApiOperation({ summary: 'A file with its content' })
+  @ApiErrors(400, 401, 404)
+  get(@CurrentUser() user: AuthUser, @Param() { id, fileId }: FileParams): Promise<FileDto> {
+    return this.files.get(user, id, fileId);
+  }
+
+  @Patch(':fileId')
+  @ApiOperation({ summary: 'Rename a file, or change its content or language' })
+  @ApiErrors(400, 401, 404, 409, 413)
+  update(@CurrentUser() user: AuthUser, @Param() { id, fileId }: FileParams, @Body() body: UpdateFileBody): Promise<FileDto> {
+    return this.files.update(user, id, fileId, body);
+  }
+
+  @Delete(':fileId')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a file' })
+  @ApiErrors(400, 401, 404)
+  async remove(@CurrentUser() user: AuthUser, @Param() { id, fileId }: FileParams): Promise<void> {
+    await this.files.remove(user, id, fileId);
+  }
+}

@@ -1,0 +1,103 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { changedRows, isoTimestamp } from '../database/sql';
+import type { FileRow, FileSummaryRow } from './file.entity';
+
+const SUMMARY_COLUMNS = `f.id, f.path, f.size_bytes AS "sizeBytes", f.language, ${isoTimestamp('f.created_at', 'createdAt')}, ${isoTimestamp('f.updated_at', 'updatedAt')}`;
+const COLUMNS = `${SUMMARY_COLUMNS}, f.content`;
+
+export interface NewFile {
+  path: string;
+  content: string;
+  sizeBytes: number;
+  language: string | null;
+}
+
+export interface FileChanges {
+  path?: string;
+  content?: string;
+  sizeBytes?: number;
+  language?: string | null;
+}
+
+// Whitelisted column names: the only dynamic part of the UPDATE statement.
+const UPDATABLE: Record<keyof FileChanges, string> = { path: 'path', content: 'content', sizeBytes: 'size_bytes', language: 'language' };
+
+/**
+ * Every statement is scoped to the owner of the file's project, in the statement itself: another
+ * user's file is indistinguishable from a missing one, with no separate ownership round trip.
+ */
+@Injectable()
+export class FileRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /** Undefined when the project is not the user's. */
+  async insertOwned(userId: string, projectId: string, file: NewFile): Promise<FileRow | undefined> {
+    const rows: FileRow[] = await this.db.query(
+      `INSERT INTO files AS f (project_id, path, content, size_bytes, language)
+       SELECT p.id, $3, $4, $5::integer, $6 FROM projects p WHERE p.id = $1 AND p.user_id = $2
+       RETURNING ${COLUMNS}`,
+      [projectId, userId, file.path, file.content, file.sizeBytes, file.language],
+    );
+    return rows[0];
+  }
+
+  async findOwned(userId: string, projectId: string, id: string): Promise<FileRow | undefined> {
+    const rows: FileRow[] = await this.db.query(
+      `SELECT ${COLUMNS} FROM files f JOIN projects p ON p.id = f.project_id
+       WHERE f.id = $1 AND f.project_id = $2 AND p.user_id = $3`,
+      [id, projectId, userId],
+    );
+    return rows[0];
+  }
+
+  /**
+   * In byte order of the path (the C collation of files_project_id_path_key, so the index serves
+   * the filter, the keyset and the order); `limit + 1` rows so the caller can tell whether another
+   * page exists. starts_with() takes the prefix literally (no LIKE wildcards to escape) and, on a
+   * C-collated expression, the planner turns it into an index range.
+   */
+  async findPage(userId: string, projectId: string, limit: number, prefix?: string, afterPath?: string): Promise<FileSummaryRow[]> {
+    const params: unknown[] = [projectId, userId];
+    let where = 'f.project_id = $1 AND EXISTS (SELECT 1 FROM projects p WHERE p.id = $1 AND p.user_id = $2)';
+    if (prefix !== undefined && prefix !== '') {
+      params.push(prefix);
+      where += ` AND starts_with(f.path COLLATE "C", $${params.length})`;
+    }
+    if (afterPath !== undefined) {
+      params.push(afterPath);
+      where += ` AND f.path COLLATE "C" > $${params.length}`;
+    }
+    params.push(limit + 1);
+    return this.db.query(
+      `SELECT ${SUMMARY_COLUMNS} FROM files f WHERE ${where} ORDER BY f.path COLLATE "C" LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  async updateOwned(userId: string, projectId: string, id: string, changes: FileChanges): Promise<FileRow | undefined> {
+    const params: unknown[] = [id, projectId, userId];
+    const sets = ['updated_at = now()'];
+    for (const key of Object.keys(UPDATABLE) as (keyof FileChanges)[]) {
+      if (changes[key] === undefined) continue;
+      params.push(changes[key]);
+      sets.push(`${UPDATABLE[key]} = $${params.length}`);
+    }
+    const result: unknown = await this.db.query(
+      `UPDATE files f SET ${sets.join(', ')} FROM projects p
+       WHERE f.id = $1 AND f.project_id = $2 AND p.id = f.project_id AND p.user_id = $3
+       RETURNING ${COLUMNS}`,
+      params,
+    );
+    return changedRows<FileRow>(result)[0];
+  }
+
+  async deleteOwned(userId: string, projectId: string, id: string): Promise<boolean> {
+    const [, count] = (await this.db.query(
+      `DELETE FROM files f USING projects p
+       WHERE f.id = $1 AND f.project_id = $2 AND p.id = f.project_id AND p.user_id = $3`,
+      [id, projectId, userId],
+    )) as [unknown[], number];
+    return count > 0;
+  }
+}

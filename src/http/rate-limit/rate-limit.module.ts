@@ -1,0 +1,36 @@
+import { Global, Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { CacheModule } from '../../cache/cache.module';
+import { AppConfig } from '../../config/app-config';
+import { RateLimitGuard } from './rate-limit.guard';
+import { RateLimitStats } from './rate-limit.stats';
+import { RateLimitStorage } from './rate-limit.storage';
+
+@Module({
+  imports: [CacheModule],
+  providers: [RateLimitStorage],
+  exports: [RateLimitStorage],
+})
+export class RateLimitStorageModule {}
+
+@Global()
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      imports: [RateLimitStorageModule],
+      inject: [AppConfig, RateLimitStorage],
+      useFactory: (config: AppConfig, storage: RateLimitStorage) => ({
+        throttlers: [
+          { name: 'burst', ttl: 1_000, limit: config.rateLimit.perSecond },
+          { name: 'sustained', ttl: 60_000, limit: config.rateLimit.perMinute },
+          { name: 'anon', ttl: 60_000, limit: config.rateLimit.anonPerMinute },
+          { name: 'login', ttl: 60_000, limit: config.rateLimit.loginPerMinute },
+        ],
+        storage,
+      }),
+    }),
+  ],
+  providers: [RateLimitGuard, RateLimitStats],
+  exports: [RateLimitGuard, RateLimitStats, ThrottlerModule],
+})
+export class RateLimitModule {}

@@ -1,0 +1,643 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { aUser, createProject, tableCounts, TestUser } from '../support/factories';
+import { bootApp, TestApp } from '../support/test-app';
+
+const TIMESTAMP = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+const ERROR_SHAPE = { statusCode: expect.any(Number), error: expect.any(String), message: expect.any(String), requestId: expect.any(String) };
+
+interface FileBody {
+  id: string;
+  path: string;
+  content: string;
+  sizeBytes: number;
+  language: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+function aFile(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { path: `src/${randomUUID().slice(0, 8)}.ts`, content: 'export const answer = 42;\n', language: 'typescript', ...overrides };
+}
+
+/** The order PostgreSQL's C collation gives: UTF-8 bytes. */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+describe('files API (real PostgreSQL)', () => {
+  let sut: TestApp;
+  let db: DataSource;
+  let alice: TestUser;
+  let bob: TestUser;
+
+  beforeAll(async () => {
+    sut = await bootApp();
+    db = sut.app.get(DataSource);
+    alice = await aUser(sut.app);
+    bob = await aUser(sut.app);
+  });
+
+  afterAll(async () => {
+    await sut.close();
+  });
+
+  const inject = (...args: Parameters<TestApp['app']['inject']>) => sut.app.inject(...args);
+  const filesUrl = (projectId: string) => `/api/projects/${projectId}/files`;
+  const fileUrl = (projectId: string, fileId: string) => `/api/projects/${projectId}/files/${fileId}`;
+
+  async function addFile(user: TestUser, projectId: string, overrides: Record<string, unknown> = {}): Promise<FileBody> {
+    const res = await inject({ method: 'POST', url: filesUrl(projectId), headers: user.headers, payload: aFile(overrides) });
+    if (res.statusCode !== 201) throw new Error(`file not created: ${res.statusCode} ${res.body}`);
+    return res.json();
+  }
+
+  async function fileRow(id: string) {
+    const rows = await db.query(
+      `SELECT project_id, path, content, size_bytes, octet_length(content) AS octets, language, created_at::text, updated_at::text
+         FROM files WHERE id = $1`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  async function listAll(user: TestUser, projectId: string, query: string): Promise<{ paths: string[]; pages: number }> {
+    const paths: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const url: string = `${filesUrl(projectId)}?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const res = await inject({ method: 'GET', url, headers: user.headers });
+      expect(res.statusCode).toBe(200);
+      const page = res.json();
+      paths.push(...page.items.map((f: FileBody) => f.path));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor !== null && pages < 100);
+    return { paths, pages };
+  }
+
+  describe('POST /api/projects/:id/files', () => {
+    it('creates a file, answers it with its content and stores it in the project', async () => {
+      const project = await createProject(sut.app, alice);
+
+      const res = await inject({
+        method: 'POST',
+        url: filesUrl(project.id),
+        headers: alice.headers,
+        payload: { path: 'src/main.ts', content: 'console.log(1);\n', language: 'typescript' },
+      });
+
+      expect(res.statusCode).toBe(201);
+      const body = res.json();
+      expect(body).toEqual({
+        id: expect.any(String),
+        path: 'src/main.ts',
+        content: 'console.log(1);\n',
+        sizeBytes: 16,
+        language: 'typescript',
+        createdAt: TIMESTAMP,
+        updatedAt: TIMESTAMP,
+      });
+      expect(await fileRow(body.id)).toMatchObject({
+        project_id: project.id,
+        path: 'src/main.ts',
+        content: 'console.log(1);\n',
+        size_bytes: 16,
+        language: 'typescript',
+      });
+    });
+
+    it('counts the size in UTF-8 bytes, not characters', async () => {
+      const project = await createProject(sut.app, alice);
+      const content = 'héllo wörld — 世界 📄\n';
+
+      const body = await addFile(alice, project.id, { content, language: undefined });
+
+      expect(content.length).toBe(20);
+      expect(body.sizeBytes).toBe(30);
+      expect(body.content).toBe(content);
+      expect(body.language).toBeNull();
+      expect(await fileRow(body.id)).toMatchObject({ content, size_bytes: 30, octets: 30, language: null });
+    });
+
+    it('answers 409 for a path the project already has, and writes nothing', async () => {
+      const project = await createProject(sut.app, alice);
+      await addFile(alice, project.id, { path: 'README.md' });
+      const before = await tableCounts(sut.app);
+
+      const res = await inject({ method: 'POST', url: filesUrl(project.id), headers: alice.headers, payload: aFile({ path: 'README.md' }) });
+
+      expect(res.statusCode).toBe(409);
+      expect(res.json()).toEqual({ ...ERROR_SHAPE, statusCode: 409, error: 'Conflict', message: 'path: this project already has a file at "README.md"' });
+      expect(await tableCounts(sut.app)).toEqual(before);
+    });
+
+    it('compares paths exactly: another case or another project is not a duplicate', async () => {
+      const project = await createProject(sut.app, alice);
+      const other = await createProject(sut.app, alice);
+      await addFile(alice, project.id, { path: 'README.md' });
+
+      await addFile(alice, project.id, { path: 'readme.md' });
+      await addFile(alice, other.id, { path: 'README.md' });
+
+      const rows = await db.query(`SELECT project_id, path FROM files WHERE project_id = ANY($1::uuid[]) ORDER BY project_id, path`, [
+        [project.id, other.id],
+      ]);
+      expect(rows).toEqual(
+        expect.arrayContaining([
+          { project_id: project.id, path: 'README.md' },
+          { project_id: project.id, path: 'readme.md' },
+          { project_id: other.id, path: 'README.md' },
+        ]),
+      );
+      expect(rows).toHaveLength(3);
+    });
+
+    it.each([
+      ['absolute', '/abs'],
+      ['leading ..', '../x'],
+      ['inner ..', 'a/../b'],
+      ['backslash ..', 'a\\..\\b'],
+      ['NUL', 'a\u0000b'],
+      ['drive letter', 'C:\\x'],
+      ['empty', ''],
+      ['empty segment', 'a//b'],
+      ['1025 characters', 'x'.repeat(1025)],
+      ['not a string', 42],
+      ['missing', undefined],
+    ])('answers 400 naming path for a bad path (%s) and writes nothing', async (_label, path) => {
+      const project = await createProject(sut.app, alice);
+      const before = await tableCounts(sut.app);
+
+      const res = await inject({ method: 'POST', url: filesUrl(project.id), headers: alice.headers, payload: aFile({ path }) });
+
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({ ...ERROR_SHAPE, statusCode: 400, error: 'Bad Request' });
+      expect(res.json().message).toMatch(/^path: /);
+      expect(await tableCounts(sut.app)).toEqual(before);
+    });
+
+    it.each([
+      ['content with NUL', { content: 'a\u0000b' }, /^content: must not contain NUL \(U\+0000\)$/],
+      ['content not a string', { content: 7 }, /^content: must be a string$/],
+      ['content missing', { content: undefined }, /^content: must be a string$/],
+      ['language too long', { language: 'x'.repeat(65) }, /^language must be shorter than or equal to 64 characters$/],
+      ['language with a control character', { language: 'ty\npescript' }, /^language: must not contain control characters/],
+      ['an unknown field', { owner: 'me' }, /property owner should not exist/],
+    ])('answers 400 for %s and writes nothing', async (_label, overrides, message) => {
+      const project = await createProject(sut.app, alice);
+      const before = await tableCounts(sut.app);
+
+      const res = await inject({ method: 'POST', url: filesUrl(project.id), headers: alice.headers, payload: aFile(overrides) });
+
+      expect(res.statusCode).toBe(400);
+      expect(res.json().message).toMatch(message);
+      expect(await tableCounts(sut.app)).toEqual(before);
+    });
+
+    it('answers 400 naming id for a project id that is not a UUID', async () => {
+      const res = await inject({ method: 'POST', url: filesUrl('not-a-uuid'), headers: alice.headers, payload: aFile() });
+
+      expect(res.statusCode).toBe(400);
+      expect(res.json().message).toBe('id must be a UUID');
+    });
+
+    it('answers 404 for a project that does not exist', async () => {
+      const res = await inject({ method: 'POST', url: filesUrl(randomUUID()), headers: alice.headers, payload: aFile() });
+
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toEqual({ ...ERROR_SHAPE, statusCode: 404, error: 'Not Found', message: 'Project not found' });
+    });
+
+    it('answers 401 without a token', async () => {
+      const project = await createProject(sut.app, alice);
+
+      const res = await inject({ method: 'POST', url: filesUrl(project.id), payload: aFile() });
+
+      expect(res.statusCode).toBe(401);
+    });
+  });
+
+  describe('GET /api/projects/:id/files/:fileId', () => {
+    it('answers the file with its content', async () => {
+      const project = await createProject(sut.app, alice);
+      const created = await addFile(alice, project.id, { path: 'docs/guide.md', content: '# Guide\n', language: 'markdown' });
+
+      const res = await inject({ method: 'GET', url: fileUrl(project.id, created.id), headers: alice.headers });
+
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual(created);
+    });
+
+    it('answers 404 for a file of another project of the same owner', async () => {
+      const project = await createProject(sut.app, alice);
+      const other = await createProject(sut.app, alice);
+      const file = await addFile(alice, other.id);
+
+      const res = await inject({ method: 'GET', url: fileUrl(project.id, file.id), headers: alice.headers });
+
+      expect(res.statusCode).toBe(404);
+      expect(res.json().message).toBe('File not found');
+    });
+
+    it('answers 400 naming fileId for a file id that is not a UUID', async () => {
+      const project = await createProject(sut.app, alice);
+
+      const res = await inject({ method: 'GET', url: fileUrl(project.id, '123'), headers: alice.headers });
+
+      expect(res.statusCode).toBe(400);
+      expect(res.json().message).toBe('fileId must be a UUID');
+    });
+  });
+
+  describe('PATCH /api/projects/:id/files/:fileId', () => {
+    it('renames a file and replaces its content, recomputing the size and the update time', async () => {
+      const project = await createProject(sut.app, alice);
+      const created = await addFile(alice, project.id, { path: 'a.txt', content: 'abc', language: 'text' });
+
+      const res = await inject({
+        method: 'PATCH',
+        url: fileUrl(project.id, created.id),
+        headers: alice.headers,
+        payload: { path: 'b/c.txt', content: 'ünïcødé 📄' },
+      });
+
+      expect(res.statusCode).toBe(200);
+      const body = res.json();
+      expect(body).toEqual({
+        id: created.id,
+        path: 'b/c.txt',
+        content: 'ünïcødé 📄',
+        sizeBytes: 16,
+        language: 'text',
+        createdAt: created.createdAt,
+        updatedAt: TIMESTAMP,
+      });
+      expect(body.updatedAt > created.updatedAt).toBe(true);
+      expect(await fileRow(created.id)).toMatchObject({ path: 'b/c.txt', content: 'ünïcødé 📄', size_bytes: 16, octets: 16, language: 'text' });
+    });
+
+    it('changes only the language, and null clears it', async () => {
+      const project = await createProject(sut.app, alice);
+      const created = await addFile(alice, project.id, { content: 'x = 1\n', language: 'python' });
+
+      const changed = await inject({ method: 'PATCH', url: fileUrl(project.id, created.id), headers: alice.headers, payload: { language: 'ruby' } });
+      const cleared = await inject({ method: 'PATCH', url: fileUrl(project.id, created.id), headers: alice.headers, payload: { language: null } });
+
+      expect(changed.statusCode).toBe(200);
+      expect(changed.json()).toMatchObject({ path: created.path, content: 'x = 1\n', sizeBytes: 6, language: 'ruby' });
+      expect(cleared.statusCode).toBe(200);
+      expect(cleared.json().language).toBeNull();
+      expect(await fileRow(created.id)).toMatchObject({ path: created.path, content: 'x = 1\n', size_bytes: 6, language: null });
+    });
+
+    it('keeps a file at its own path without a conflict', async () => {
+      const project = await createProject(sut.app, alice);
+      const created = await addFile(alice, project.id);
+
+      const res = await inject({ method: 'PATCH', url: fileUrl(project.id, created.id), headers: alice.headers, payload: { path: created.path } });
+
+      expect(res.statusCode).toBe(200);
+    });
+
+    it('answers 409 for a path another file of the project has, and changes nothing', async () => {
+      const project = await createProject(sut.app, alice);
+      await addFile(alice, project.id, { path: 'taken.txt' });
+      const file = await addFile(alice, project.id, { path: 'free.txt' });
+      const before = await fileRow(file.id);
+
+      const res = await inject({
+        method: 'PATCH',
+        url: fileUrl(project.id, file.id),
+        headers: alice.headers,
+        payload: { path: 'taken.txt', content: 'new' },
+      });
+
+      expect(res.statusCode).toBe(409);
+      expect(res.json().message).toBe('path: this project already has a file at "taken.txt"');
+      expect(await fileRow(file.id)).toEqual(before);
+    });
+
+    it.each([
+      ['an empty body', {}, 'body: give at least one of path, content, language'],
+      ['a bad path', { path: 'a/../../etc/passwd' }, "path: must not contain '.' or '..' segments"],
+      ['a null path', { path: null }, 'path: must be a string'],
+      ['a null content', { content: null }, 'content: must be a string'],
+    ])('answers 400 for %s and changes nothing', async (_label, payload, message) => {
+      const project = await createProject(sut.app, alice);
+      const file = await addFile(alice, project.id);
+      const before = await fileRow(file.id);
+
+      const res = await inject({ method: 'PATCH', url: fileUrl(project.id, file.id), headers: alice.headers, payload });
+
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({ ...ERROR_SHAPE, statusCode: 400, error: 'Bad Request', message });
+      expect(await fileRow(file.id)).toEqual(before);
+    });
+
+    it('answers 404 for a file that does not exist', async () => {
+      const project = await createProject(sut.app, alice);
+
+      const res = await inject({ method: 'PATCH', url: fileUrl(project.id, randomUUID()), headers: alice.headers, payload: { content: 'x' } });
+
+      expect(res.statusCode).toBe(404);
+      expect(res.json().message).toBe('File not found');
+    });
+  });
+
+  describe('DELETE /api/projects/:id/files/:fileId', () => {
+    it('deletes the file: 204, the row is gone, and it is not found afterwards', async () => {
+      const project = await createProject(sut.app, alice);
+      const file = await addFile(alice, project.id);
+      const kept = await addFile(alice, project.id);
+
+      const res = await inject({ method: 'DELETE', url: fileUrl(project.id, file.id), headers: alice.headers });
+
+      expect(res.statusCode).toBe(204);
+      expect(res.body).toBe('');
+      expect(await fileRow(file.id)).toBeUndefined();
+      expect(await fileRow(kept.id)).toBeDefined();
+      expect((await inject({ method: 'GET', url: fileUrl(project.id, file.id), headers: alice.headers })).statusCode).toBe(404);
+      expect((await inject({ method: 'DELETE', url: fileUrl(project.id, file.id), headers: alice.headers })).statusCode).toBe(404);
+    });
+
+    it("goes with its project: deleting the project deletes the project's files", async () => {
+      const project = await createProject(sut.app, alice);
+      const other = await createProject(sut.app, alice);
+      await addFile(alice, project.id);
+      await addFile(alice, project.id);
+      const kept = await addFile(alice, other.id);
+
+      const res = await inject({ method: 'DELETE', url: `/api/projects/${project.id}`, headers: alice.headers });
+
+      expect(res.statusCode).toBe(204);
+      const [{ count }] = await db.query(`SELECT count(*)::int AS count FROM files WHERE project_id = $1`, [project.id]);
+      expect(count).toBe(0);
+      expect(await fileRow(kept.id)).toBeDefined();
+    });
+  });
+
+  describe('GET /api/projects/:id/files', () => {
+    it('lists metadata without content, in byte order of the path', async () => {
+      const project = await createProject(sut.app, alice);
+      const paths = ['b.txt', 'B.txt', 'a/z.txt', 'a.txt', '_x', 'Z', 'é.txt', 'e.txt', '📄.md', '\uffef.txt'];
+      for (const path of paths) await addFile(alice, project.id, { path });
+
+      const res = await inject({ method: 'GET', url: filesUrl(project.id), headers: alice.headers });
+
+      expect(res.statusCode).toBe(200);
+      const body = res.json();
+      expect(body.nextCursor).toBeNull();
+      expect(body.items.map((f: FileBody) => f.path)).toEqual([...paths].sort(byteOrder));
+      expect(body.items[0]).toEqual({
+        id: expect.any(String),
+        path: 'B.txt',
+        sizeBytes: 26,
+        language: 'typescript',
+        createdAt: TIMESTAMP,
+        updatedAt: TIMESTAMP,
+      });
+    });
+
+    it('pages through 60 files with limit 7: every file exactly once, in path order', async () => {
+      const project = await createProject(sut.app, alice);
+      const paths = Array.from({ length: 60 }, (_, i) => `dir${i % 3}/file-${String(i).padStart(2, '0')}.txt`);
+      for (const path of paths) await addFile(alice, project.id, { path });
+
+      const { paths: listed, pages } = await listAll(alice, project.id, 'limit=7');
+
+      expect(pages).toBe(9);
+      expect(listed).toEqual([...paths].sort(byteOrder));
+    });
+
+    it('pages 20 at a time by default', async () => {
+      const project = await createProject(sut.app, alice);
+      for (let i = 0; i < 21; i++) await addFile(alice, project.id, { path: `f${String(i).padStart(2, '0')}` });
+
+      const res = await inject({ method: 'GET', url: filesUrl(project.id), headers: alice.headers });
+
+      expect(res.json().items).toHaveLength(20);
+      expect(res.json().nextCursor).toEqual(expect.any(String));
+    });
+
+    it('filters by a literal prefix: % _ and \\ are not wildcards', async () => {
+      const project = await createProject(sut.app, alice);
+      const paths = ['src/a.ts', 'src/b/c.ts', 'srcx.ts', 'docs/src/a.md', '50%_off/a', '50%_offer', '50%Xoff/b', '50X_off', 'a_b', 'aXb', 'w\\in', 'wXin'];
+      for (const path of paths) await addFile(alice, project.id, { path });
+      const list = async (prefix: string) => (await listAll(alice, project.id, `limit=1&prefix=${encodeURIComponent(prefix)}`)).paths;
+
+      expect(await list('src/')).toEqual(['src/a.ts', 'src/b/c.ts']);
+      expect(await list('src')).toEqual(['src/a.ts', 'src/b/c.ts', 'srcx.ts']);
+      expect(await list('50%_')).toEqual(['50%_off/a', '50%_offer']);
+      expect(await list('50%')).toEqual(['50%Xoff/b', '50%_off/a', '50%_offer']);
+      expect(await list('a_')).toEqual(['a_b']);
+      expect(await list('w\\')).toEqual(['w\\in']);
+      expect(await list('nothing')).toEqual([]);
+      expect(await list('')).toEqual([...paths].sort(byteOrder));
+    });
+
+    it('serves the prefix filter, the keyset and the order from the (project_id, path COLLATE "C") index', async () => {
+      const project = await createProject(sut.app, alice);
+      await addFile(alice, project.id, { path: 'src/a.ts' });
+      await addFile(alice, project.id, { path: 'src/b.ts' });
+      const url = `${filesUrl(project.id)}?prefix=src%2F&limit=1`;
+      const { nextCursor } = (await inject({ method: 'GET', url, headers: alice.headers })).json();
+      const spy = jest.spyOn(db, 'query');
+      let call: unknown[] | undefined;
+      try {
+        await inject({ method: 'GET', url: `${url}&cursor=${encodeURIComponent(nextCursor)}`, headers: alice.headers });
+        call = spy.mock.calls.find(([sql]) => String(sql).includes('starts_with'));
+      } finally {
+        spy.mockRestore();
+      }
+      const [sql, params] = call as [string, unknown[]];
+
+      const plan = await db.transaction(async (tx) => {
+        // With a handful of rows a sequential scan is cheaper; the question is whether the index can serve it.
+        await tx.query('SET LOCAL enable_seqscan = off');
+        const rows: { 'QUERY PLAN': string }[] = await tx.query(`EXPLAIN ${sql}`, params);
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      });
+
+      expect(plan).toMatch(/Index Scan using files_project_id_path_key on files f/);
+      // starts_with() on the C collation becomes a range: the scan reads only the matching paths after the cursor.
+      expect(plan).toMatch(/Index Cond: .*project_id = .*\(path\)::text >= 'src\/'.*\(path\)::text < 'src0'.*\(path\)::text > 'src\/a\.ts'/);
+      expect(plan).not.toMatch(/Sort/);
+    });
+
+    it('answers 400 for a tampered cursor', async () => {
+      const project = await createProject(sut.app, alice);
+      for (let i = 0; i < 3; i++) await addFile(alice, project.id);
+      const { nextCursor } = (await inject({ method: 'GET', url: `${filesUrl(project.id)}?limit=1`, headers: alice.headers })).json();
+      const [body, signature] = nextCursor.split('.');
+      const forged = `${Buffer.from(JSON.stringify(['', randomUUID()])).toString('base64url')}.${signature}`;
+
+      for (const cursor of [forged, `${body}.${signature.slice(1)}x`, 'garbage', `${body}.`]) {
+        const res = await inject({ method: 'GET', url: `${filesUrl(project.id)}?cursor=${encodeURIComponent(cursor)}`, headers: alice.headers });
+        expect(res.statusCode).toBe(400);
+        expect(res.json()).toEqual({ ...ERROR_SHAPE, statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/^cursor: /) });
+      }
+    });
+
+    it('answers 400 for a cursor of another project, or of the same project with another prefix', async () => {
+      const project = await createProject(sut.app, alice);
+      const other = await createProject(sut.app, alice);
+      for (let i = 0; i < 3; i++) {
+        await addFile(alice, project.id, { path: `src/${i}` });
+        await addFile(alice, other.id, { path: `src/${i}` });
+      }
+      const { nextCursor } = (await inject({ method: 'GET', url: `${filesUrl(project.id)}?limit=1`, headers: alice.headers })).json();
+
+      const otherProject = await inject({ method: 'GET', url: `${filesUrl(other.id)}?limit=1&cursor=${encodeURIComponent(nextCursor)}`, headers: alice.headers });
+      const otherPrefix = await inject({ method: 'GET', url: `${filesUrl(project.id)}?limit=1&prefix=src&cursor=${encodeURIComponent(nextCursor)}`, headers: alice.headers });
+      const sameList = await inject({ method: 'GET', url: `${filesUrl(project.id)}?limit=1&cursor=${encodeURIComponent(nextCursor)}`, headers: alice.headers });
+
+      expect(otherProject.statusCode).toBe(400);
+      expect(otherPrefix.statusCode).toBe(400);
+      expect(sameList.statusCode).toBe(200);
+      expect(sameList.json().items[0].path).toBe('src/1');
+    });
+
+    it.each([
+      ['limit 0', 'limit=0', /^limit must not be less than 1$/],
+      ['limit 101', 'limit=101', /^limit must not be greater than 100$/],
+      ['a limit that is not a number', 'limit=ten', /limit must be an integer number/],
+      ['a prefix of 1025 characters', `prefix=${'x'.repeat(1025)}`, /^prefix must be shorter than or equal to 1024 characters$/],
+      ['a prefix with NUL', 'prefix=a%00b', /^prefix: must not contain control characters/],
+      ['an unknown parameter', 'sort=path', /property sort should not exist/],
+    ])('answers 400 for %s', async (_label, query, message) => {
+      const project = await createProject(sut.app, alice);
+
+      const res = await inject({ method: 'GET', url: `${filesUrl(project.id)}?${query}`, headers: alice.headers });
+
+      expect(res.statusCode).toBe(400);
+      expect(res.json().message).toMatch(message);
+    });
+
+    it('answers an empty page for a project without files, and 404 for a missing project', async () => {
+      const project = await createProject(sut.app, alice);
+
+      const empty = await inject({ method: 'GET', url: filesUrl(project.id), headers: alice.headers });
+      const missing = await inject({ method: 'GET', url: filesUrl(randomUUID()), headers: alice.headers });
+
+      expect(empty.statusCode).toBe(200);
+      expect(empty.json()).toEqual({ items: [], nextCursor: null });
+      expect(missing.statusCode).toBe(404);
+      expect(missing.json().message).toBe('Project not found');
+    });
+  });
+
+  describe("another user's project", () => {
+    it('answers 404 on every route, exactly like a missing one, and changes nothing', async () => {
+      const project = await createProject(sut.app, alice);
+      const file = await addFile(alice, project.id, { path: 'secret.txt', content: 'alice only' });
+      const before = await tableCounts(sut.app);
+      const row = await fileRow(file.id);
+      const routes = (projectId: string, fileId: string) => ({
+        create: { method: 'POST' as const, url: filesUrl(projectId), payload: aFile({ path: 'secret.txt' }) },
+        list: { method: 'GET' as const, url: filesUrl(projectId) },
+        get: { method: 'GET' as const, url: fileUrl(projectId, fileId) },
+        update: { method: 'PATCH' as const, url: fileUrl(projectId, fileId), payload: { content: 'bob was here' } },
+        remove: { method: 'DELETE' as const, url: fileUrl(projectId, fileId) },
+      });
+      const missing = routes(randomUUID(), randomUUID());
+      const withoutRequestId = (body: Record<string, unknown>) => ({ ...body, requestId: undefined });
+
+      for (const [name, route] of Object.entries(routes(project.id, file.id))) {
+        const bobs = await inject({ ...route, headers: bob.headers });
+        const nobodys = await inject({ ...missing[name as keyof typeof missing], headers: bob.headers });
+
+        expect([name, bobs.statusCode, withoutRequestId(bobs.json())]).toEqual([name, 404, withoutRequestId(nobodys.json())]);
+      }
+      expect(await tableCounts(sut.app)).toEqual(before);
+      expect(await fileRow(file.id)).toEqual(row);
+    });
+
+    it("answers 404, not a page, for a cursor of alice's list used by bob", async () => {
+      const project = await createProject(sut.app, alice);
+      await addFile(alice, project.id);
+      await addFile(alice, project.id);
+      const { nextCursor } = (await inject({ method: 'GET', url: `${filesUrl(project.id)}?limit=1`, headers: alice.headers })).json();
+
+      const res = await inject({ method: 'GET', url: `${filesUrl(project.id)}?cursor=${encodeURIComponent(nextCursor)}`, headers: bob.headers });
+
+      expect(res.statusCode).toBe(404);
+      expect(res.json().message).toBe('Project not found');
+    });
+
+    it("answers 404 for alice's file id through bob's own project", async () => {
+      const project = await createProject(sut.app, alice);
+      const file = await addFile(alice, project.id);
+      const bobs = await createProject(sut.app, bob);
+
+      const get = await inject({ method: 'GET', url: fileUrl(bobs.id, file.id), headers: bob.headers });
+      const del = await inject({ method: 'DELETE', url: fileUrl(bobs.id, file.id), headers: bob.headers });
+
+      expect(get.statusCode).toBe(404);
+      expect(del.statusCode).toBe(404);
+      expect(await fileRow(file.id)).toBeDefined();
+    });
+  });
+
+  describe('with FILE_MAX_BYTES=100', () => {
+    let small: TestApp;
+    let carol: TestUser;
+
+    beforeAll(async () => {
+      small = await bootApp({ FILE_MAX_BYTES: '100' });
+      carol = await aUser(small.app);
+    });
+
+    afterAll(async () => {
+      await small.close();
+    });
+
+    it('accepts exactly 100 bytes', async () => {
+      const project = await createProject(small.app, carol);
+
+      const res = await small.app.inject({ method: 'POST', url: filesUrl(project.id), headers: carol.headers, payload: aFile({ content: 'x'.repeat(100) }) });
+
+      expect(res.statusCode).toBe(201);
+      expect(res.json().sizeBytes).toBe(100);
+    });
+
+    it.each([
+      ['101 ASCII bytes', 'x'.repeat(101), 101],
+      // 34 characters but 102 bytes: the limit is on UTF-8 bytes.
+      ['34 three-byte characters', '世'.repeat(34), 102],
+    ])('answers 413 for %s and writes nothing', async (_label, content, bytes) => {
+      const project = await createProject(small.app, carol);
+      const before = await tableCounts(small.app);
+
+      const res = await small.app.inject({ method: 'POST', url: filesUrl(project.id), headers: carol.headers, payload: aFile({ content }) });
+
+      expect(res.statusCode).toBe(413);
+      expect(res.json()).toEqual({
+        ...ERROR_SHAPE,
+        statusCode: 413,
+        error: 'Payload Too Large',
+        message: `content: is ${bytes} bytes of UTF-8, over the limit of 100 bytes`,
+      });
+      expect(await tableCounts(small.app)).toEqual(before);
+    });
+
+    it('answers 413 for an update with too much content and changes nothing', async () => {
+      const project = await createProject(small.app, carol);
+      const created = (await small.app.inject({ method: 'POST', url: filesUrl(project.id), headers: carol.headers, payload: aFile({ content: 'small' }) })).json();
+      const [before] = await small.app.get(DataSource).query('SELECT path, content, size_bytes, updated_at::text FROM files WHERE id = $1', [created.id]);
+
+      const res = await small.app.inject({
+        method: 'PATCH',
+        url: fileUrl(project.id, created.id),
+        headers: carol.headers,
+        payload: { path: 'renamed.txt', content: '📄'.repeat(26) },
+      });
+
+      expect(res.statusCode).toBe(413);
+      expect(res.json().message).toBe('content: is 104 bytes of UTF-8, over the limit of 100 bytes');
+      const [after] = await small.app.get(DataSource).query('SELECT path, content, size_bytes, updated_at::text FROM files WHERE id = $1', [created.id]);
+      expect(after).toEqual(before);
+    });
+  });
+});
