@@ -21,6 +21,8 @@ const INVALID_TEXT_REPRESENTATION = '22P02';
 // A NUL byte in text, or text the server's encoding cannot hold.
 const CHARACTER_NOT_IN_REPERTOIRE = '22021';
 const UNTRANSLATABLE_CHARACTER = '22P05';
+// Validators count characters differently from varchar(n) (e.g. variation selectors).
+const STRING_TOO_LONG = '22001';
 export const UNIQUE_VIOLATION_CODE = UNIQUE_VIOLATION;
 export const FOREIGN_KEY_VIOLATION_CODE = FOREIGN_KEY_VIOLATION;
 
@@ -64,6 +66,7 @@ export function classifyDbError(err: unknown): DbErrorAnswer | undefined {
     case INVALID_TEXT_REPRESENTATION:
     case CHARACTER_NOT_IN_REPERTOIRE:
     case UNTRANSLATABLE_CHARACTER:
+    case STRING_TOO_LONG:
       return { status: 400, message: 'The request holds a value the database does not accept.' };
     case QUERY_CANCELED:
       return { status: 503, message: 'The database took too long to answer (statement timeout). Retry shortly.' };

@@ -156,3 +156,38 @@ describe('L1 bound', () => {
     }
   });
 });
+
+describe('cache invalidation by files and activities writes', () => {
+  it('returns the new file list, file and activity list on the read right after a write', async () => {
+    const sut = await bootApp();
+    try {
+      const alice = await aUser(sut.app);
+      const project = await createProject(sut.app, alice);
+      const base = `/api/projects/${project.id}`;
+      const get = (url: string) => sut.app.inject({ method: 'GET', url, headers: alice.headers });
+      const send = (method: 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
+        sut.app.inject({ method, url, headers: alice.headers, payload });
+
+      expect((await get(`${base}/files`)).json().items).toEqual([]);
+      expect((await get(`${base}/activities`)).json().items).toEqual([]);
+      expect((await get(`${base}?include=files,activities`)).json()).toMatchObject({ files: [], activities: [] });
+
+      const file = (await send('POST', `${base}/files`, { path: 'a.ts', content: 'one' })).json();
+      await send('POST', `${base}/activities`, { agent: 'bot', action: 'wrote' });
+
+      expect((await get(`${base}/files`)).json().items).toHaveLength(1);
+      expect((await get(`${base}/activities`)).json().items).toHaveLength(1);
+      expect((await get(`${base}?include=files,activities`)).json()).toMatchObject({ files: [{ path: 'a.ts' }], activities: [{ action: 'wrote' }] });
+
+      expect((await get(`${base}/files/${file.id}`)).json().content).toBe('one');
+      await send('PATCH', `${base}/files/${file.id}`, { content: 'two' });
+      expect((await get(`${base}/files/${file.id}`)).json().content).toBe('two');
+
+      await send('DELETE', `${base}/files/${file.id}`);
+      expect((await get(`${base}/files/${file.id}`)).statusCode).toBe(404);
+      expect((await get(`${base}/files`)).json().items).toEqual([]);
+    } finally {
+      await sut.close();
+    }
+  });
+});
