@@ -5,6 +5,7 @@ import { CacheModule } from './cache/cache.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { DebuggingModule } from './debugging/debugging.module';
 import { FilesModule } from './files/files.module';
 import { HttpModule } from './http/http.module';
 import { RateLimitModule } from './http/rate-limit/rate-limit.module';
@@ -27,6 +28,7 @@ export class AppModule {
         FilesModule,
         ActivitiesModule,
         MonitoringModule,
+        DebuggingModule.register(config),
       ],
     };
   }

@@ -5,6 +5,7 @@ import { CacheTags } from '../cache/cached.decorator';
 import { FOREIGN_KEY_VIOLATION_CODE, sqlState } from '../database/database.errors';
 import { CursorCodec, Page, toPage } from '../http/cursor';
 import { ProjectService } from '../projects/project.service';
+import { Timed } from '../monitoring/performance-monitor';
 import { ActivityWriter } from './activity-writer';
 import { ActivityDto, ActivityList, CreateActivityBody, ListActivitiesQuery, MAX_PAYLOAD_BYTES } from './activity.dto';
 import type { ActivityRow, NewActivity } from './activity.entity';
@@ -36,6 +37,7 @@ export class ActivityService {
     return { items: rows.map(toActivityDto) };
   }
 
+  @Timed('activities.list')
   async list(user: AuthUser, projectId: string, query: ListActivitiesQuery): Promise<Page<ActivityDto>> {
     await this.projects.requireOwned(user, projectId);
     const { agent, action, since, until, order } = query;
@@ -48,6 +50,7 @@ export class ActivityService {
     );
   }
 
+  @Timed('activities.write')
   private async write(user: AuthUser, projectId: string, rows: NewActivity[]): Promise<ActivityRow[]> {
     await this.projects.requireOwned(user, projectId);
     let written: ActivityRow[];

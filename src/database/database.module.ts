@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config';
@@ -7,6 +8,7 @@ import { dataSourceOptions } from './data-source';
 import { isConnectionError } from './database.errors';
 import { DatabaseHealth } from './database.health';
 import { PoolObserver } from './pool-observer';
+import { QueryObserver } from './query-observer';
 
 /** The application's DataSource (one configured pg pool), its observer and its health probe. */
 @Global()
@@ -15,6 +17,7 @@ export class DatabaseModule implements OnModuleInit {
   constructor(
     private readonly dataSource: DataSource,
     private readonly observer: PoolObserver,
+    private readonly queries: QueryObserver,
   ) {}
 
   static forRoot(): DynamicModule {
@@ -35,14 +38,17 @@ export class DatabaseModule implements OnModuleInit {
           },
         }),
       ],
-      providers: [PoolObserver, DatabaseHealth],
-      exports: [PoolObserver, DatabaseHealth],
+      providers: [PoolObserver, QueryObserver, DatabaseHealth],
+      exports: [PoolObserver, QueryObserver, DatabaseHealth],
     };
   }
 
   onModuleInit(): void {
     const driver = this.dataSource.driver as PostgresDriver;
-    this.observer.attach(driver.master, 'primary');
-    driver.slaves.forEach((replica, i) => this.observer.attach(replica, `replica${i + 1}`));
+    const pools: [string, Pool][] = [['primary', driver.master], ...driver.slaves.map((r, i): [string, Pool] => [`replica${i + 1}`, r])];
+    for (const [name, pool] of pools) {
+      this.observer.attach(pool, name);
+      this.queries.attach(pool);
+    }
   }
 }

@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { FOREIGN_KEY_VIOLATION_CODE, sqlState, UNIQUE_VIOLATION_CODE } from '../database/database.errors';
 import { CursorCodec, Page, toPage } from '../http/cursor';
 import { ProjectService } from '../projects/project.service';
+import { Timed } from '../monitoring/performance-monitor';
 import { CreateFileBody, FileDto, FileSummaryDto, ListFilesQuery, UpdateFileBody } from './file.dto';
 import type { FileSummaryRow } from './file.entity';
 import { toFileDto, toFileSummaryDto } from './file.mapper';
@@ -39,6 +40,7 @@ export class FileService {
     }
   }
 
+  @Timed('files.list')
   async list(user: AuthUser, projectId: string, query: ListFilesQuery): Promise<Page<FileSummaryDto>> {
     const prefix = query.prefix ?? '';
     // The scope ties a cursor to this project's list with this prefix.

@@ -1,9 +1,20 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { HealthController } from './health.controller';
+import { HttpMetricsHooks } from './http-metrics.hooks';
+import { MetricsController } from './metrics.controller';
+import { MetricsModule } from './metrics.module';
+import { PerformanceController } from './performance.controller';
 
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false })],
-  controllers: [HealthController],
+  imports: [
+    TerminusModule.forRoot({ logger: false }),
+    MetricsModule,
+    // Mounts our controller, which serves MetricsService's own registry (default metrics included).
+    PrometheusModule.register({ path: '/metrics', controller: MetricsController, defaultMetrics: { enabled: false } }),
+  ],
+  controllers: [HealthController, PerformanceController],
+  providers: [HttpMetricsHooks],
 })
 export class MonitoringModule {}

@@ -3,6 +3,7 @@ import type { AuthUser } from '../auth/auth.types';
 import { CacheService } from '../cache/cache.service';
 import { CacheTags } from '../cache/cached.decorator';
 import { CursorCodec, Page, toPage } from '../http/cursor';
+import { Timed } from '../monitoring/performance-monitor';
 import {
   BulkStatusResponse,
   CreateProjectBody,
@@ -33,6 +34,7 @@ export class ProjectService {
     return toProjectDto(row);
   }
 
+  @Timed('projects.get')
   async get(user: AuthUser, id: string, include: Include[] = []): Promise<ProjectDetailDto> {
     if (include.length === 0) return toProjectDto(await this.found(this.projects.findOwned(user.id, id)));
     const row = await this.projects.findOwnedWithIncludes(user.id, id, include.includes('files'), include.includes('activities'));
@@ -47,6 +49,7 @@ export class ProjectService {
     if (!(await this.projects.existsOwned(user.id, projectId))) throw new NotFoundException(NOT_FOUND);
   }
 
+  @Timed('projects.list')
   async list(user: AuthUser, query: ListProjectsQuery): Promise<Page<ProjectDto>> {
     // The scope ties a cursor to this user's list with this filter.
     const scope = `projects:${user.id}:${query.status ?? ''}`;

@@ -1,0 +1,24 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+
+export const MAX_TESTS = 100;
+export const MAX_DELAY_S = 30;
+
+export class DbTestQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_TESTS, default: 10, description: 'concurrent queries' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_TESTS)
+  num_tests: number = 10;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: MAX_DELAY_S, default: 1, description: 'seconds each query holds its connection' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 3 })
+  @Min(0)
+  @Max(MAX_DELAY_S)
+  delay: number = 1;
+}

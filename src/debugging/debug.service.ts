@@ -1,0 +1,114 @@
+import { performance } from 'node:perf_hooks';
+import { BadRequestException, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { CacheService } from '../cache/cache.service';
+import { RedisConnection } from '../cache/redis-connection';
+import { AppConfig } from '../config/app-config';
+import { classifyDbError, PoolTimeoutError } from '../database/database.errors';
+import { PoolObserver, PoolSnapshot, queuePoolStatus } from '../database/pool-observer';
+
+export interface DbTestResult {
+  readonly test: number;
+  readonly ok: boolean;
+  readonly acquire_wait_ms: number;
+  readonly duration_ms: number;
+  readonly error?: string;
+  readonly timed_out?: boolean;
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+// Keeps the sleeping statement clear of the statement timeout, which would cancel it.
+const STATEMENT_MARGIN_MS = 500;
+
+@Injectable()
+export class DebugService {
+  constructor(
+    private readonly pool: PoolObserver,
+    private readonly db: DataSource,
+    private readonly cache: CacheService,
+    private readonly redis: RedisConnection,
+    private readonly config: AppConfig,
+  ) {}
+
+  poolStatus() {
+    const describe = (s: PoolSnapshot) => ({ ...s, status: queuePoolStatus(s) });
+    const [primary, ...replicas] = this.pool.poolNames();
+    return { ...describe(this.pool.snapshot(primary)), replicas: replicas.map((name) => describe(this.pool.snapshot(name))) };
+  }
+
+  /**
+   * `numTests` concurrent queries, each holding a pooled connection for `delaySeconds`: shows what
+   * the pool does under that load (waits, overflow, timeouts past DB_POOL_TIMEOUT_MS).
+   */
+  async dbTest(numTests: number, delaySeconds: number) {
+    const limitS = (this.config.pool.statementTimeoutMs - STATEMENT_MARGIN_MS) / 1000;
+    if (delaySeconds > limitS) {
+      throw new BadRequestException(`delay: must be at most ${limitS} s, under the statement timeout (DB_STATEMENT_TIMEOUT_MS)`);
+    }
+    const before = this.pool.snapshot();
+    let peak = before;
+    const sample = () => {
+      const now = this.pool.snapshot();
+      if (now.checked_out > peak.checked_out || (now.checked_out === peak.checked_out && now.waiting > peak.waiting)) peak = now;
+    };
+    const sampler = setInterval(sample, 5);
+    const started = performance.now();
+    let results: DbTestResult[];
+    try {
+      results = await Promise.all(Array.from({ length: numTests }, (_, i) => this.hold(i + 1, delaySeconds, sample)));
+    } finally {
+      clearInterval(sampler);
+    }
+    const after = this.pool.snapshot();
+    return {
+      num_tests: numTests,
+      delay: delaySeconds,
+      elapsed_ms: round(performance.now() - started),
+      summary: {
+        succeeded: results.filter((r) => r.ok).length,
+        failed: results.filter((r) => !r.ok).length,
+        timed_out: results.filter((r) => r.timed_out).length,
+        pool_timeout_ms: this.config.pool.timeoutMs,
+      },
+      pool: { before, peak, after },
+      results,
+    };
+  }
+
+  cacheStats() {
+    return {
+      enabled: this.cache.enabled,
+      redis: { configured: this.redis.enabled, ready: this.redis.ready, errors: this.redis.errors },
+      caches: this.cache.stats(),
+    };
+  }
+
+  effectiveConfig() {
+    return this.config.redacted();
+  }
+
+  private async hold(test: number, delaySeconds: number, sample: () => void): Promise<DbTestResult> {
+    const started = performance.now();
+    const runner = this.db.createQueryRunner();
+    let acquired: number | undefined;
+    try {
+      await runner.connect();
+      acquired = performance.now();
+      sample();
+      await runner.query('SELECT pg_sleep($1)', [delaySeconds]);
+      return { test, ok: true, acquire_wait_ms: round(acquired - started), duration_ms: round(performance.now() - started) };
+    } catch (err) {
+      const answer = classifyDbError(err);
+      return {
+        test,
+        ok: false,
+        acquire_wait_ms: round((acquired ?? performance.now()) - started),
+        duration_ms: round(performance.now() - started),
+        error: answer?.message ?? 'failed',
+        timed_out: err instanceof PoolTimeoutError,
+      };
+    } finally {
+      await runner.release();
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Controller, Get, Req, Res, UnauthorizedException } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { PrometheusController } from '@willsoto/nestjs-prometheus';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Public } from '../auth/auth.decorators';
+import { AppConfig } from '../config/app-config';
+import { Unthrottled } from '../http/rate-limit/rate-limit.guard';
+import { MetricsService } from './metrics.service';
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** GET /metrics for Prometheus: open, or behind METRICS_TOKEN; never throttled or cached. */
+@Public()
+@Unthrottled()
+@ApiExcludeController()
+@Controller()
+export class MetricsController extends PrometheusController {
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly config: AppConfig,
+  ) {
+    super();
+  }
+
+  @Get()
+  override async index(@Res({ passthrough: true }) response: FastifyReply, @Req() request?: FastifyRequest): Promise<string> {
+    const token = this.config.metricsToken;
+    if (token !== undefined) {
+      const header = request?.headers.authorization ?? '';
+      if (!header.startsWith('Bearer ') || !sameSecret(header.slice(7), token)) {
+        throw new UnauthorizedException('Metrics need Authorization: Bearer <METRICS_TOKEN>');
+      }
+    }
+    response.header('content-type', this.metrics.registry.contentType);
+    response.header('cache-control', 'no-store');
+    return this.metrics.registry.metrics();
+  }
+}

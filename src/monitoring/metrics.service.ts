@@ -1,0 +1,178 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ActivityWriter } from '../activities/activity-writer';
+import { CacheService } from '../cache/cache.service';
+import { AppConfig } from '../config/app-config';
+import { PoolObserver } from '../database/pool-observer';
+import { QueryObserver } from '../database/query-observer';
+import { RateLimitStats } from '../http/rate-limit/rate-limit.stats';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const WAIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30];
+const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500];
+
+/**
+ * Every Prometheus series of the service, on a registry of its own (two apps in one process, as in
+ * the tests, do not collide in prom-client's global one). Pool gauges are read at scrape time;
+ * counters and histograms are fed by the observers' events, so the request path pays only for
+ * the HTTP histogram.
+ */
+@Injectable()
+export class MetricsService implements OnModuleInit {
+  readonly registry = new Registry();
+  readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  readonly httpInFlight: Gauge;
+  private readonly httpChildren = new Map<string, { observe(v: number): void }>();
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly pool: PoolObserver,
+    private readonly queries: QueryObserver,
+    private readonly cache: CacheService,
+    private readonly rateLimits: RateLimitStats,
+    private readonly writer: ActivityWriter,
+  ) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by method, route template and status code',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.httpInFlight = new Gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served', registers });
+  }
+
+  /** One histogram child per (method, route, status): label hashing happens once per combination. */
+  observeHttp(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let child = this.httpChildren.get(key);
+    if (child === undefined) {
+      child = this.httpDuration.labels(method, route, String(status));
+      this.httpChildren.set(key, child);
+    }
+    child.observe(seconds);
+  }
+
+  onModuleInit(): void {
+    this.registerPool();
+    this.registerQueries();
+    this.registerCache();
+    this.registerRateLimits();
+    this.registerWriter();
+  }
+
+  private registerPool(): void {
+    const registers = [this.registry];
+    const pool = this.pool;
+    const gauge = (name: string, help: string, read: (s: ReturnType<PoolObserver['snapshot']>) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['pool'],
+        registers,
+        collect() {
+          for (const name of pool.poolNames()) this.set({ pool: name }, read(pool.snapshot(name)));
+        },
+      });
+    gauge('db_pool_connections', 'Open connections (SQLAlchemy: checked in + checked out)', (s) => s.total);
+    gauge('db_pool_connections_active', 'Connections in use (checked out)', (s) => s.checked_out);
+    gauge('db_pool_connections_idle', 'Idle connections (checked in)', (s) => s.checked_in);
+    gauge('db_pool_connections_pending', 'Callers waiting for a connection', (s) => s.waiting);
+    gauge('db_pool_connections_max', 'Most connections the pool may open (pool_size + max_overflow)', (s) => s.max);
+    gauge('db_pool_connections_min', 'Connections kept open (pool_size)', (s) => s.pool_size);
+    gauge('db_pool_overflow', 'Open connections minus pool_size (SQLAlchemy overflow; negative until full)', (s) => s.overflow);
+
+    const timeouts = new Counter({ name: 'db_pool_connections_timeout_total', help: 'Callers that gave up waiting for a connection', labelNames: ['pool'], registers });
+    const acquire = new Histogram({ name: 'db_pool_connections_acquire_seconds', help: 'Time waiting for a connection', labelNames: ['pool'], buckets: WAIT_BUCKETS, registers });
+    const usage = new Histogram({ name: 'db_pool_connections_usage_seconds', help: 'Time a connection was held', labelNames: ['pool'], buckets: LATENCY_BUCKETS, registers });
+    const creation = new Histogram({ name: 'db_pool_connections_creation_seconds', help: 'Time to open a new connection', labelNames: ['pool'], buckets: WAIT_BUCKETS, registers });
+    for (const name of pool.poolNames()) timeouts.inc({ pool: name }, 0);
+    pool.subscribe({
+      timedOut: (name) => timeouts.inc({ pool: name }),
+      acquired: (name, s) => acquire.observe({ pool: name }, s),
+      released: (name, s) => usage.observe({ pool: name }, s),
+      created: (name, s) => creation.observe({ pool: name }, s),
+    });
+  }
+
+  private registerQueries(): void {
+    const registers = [this.registry];
+    const duration = new Histogram({
+      name: 'db_query_duration_seconds',
+      help: 'Query duration by operation',
+      labelNames: ['operation'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    const slow = new Counter({
+      name: 'db_slow_queries_total',
+      help: `Queries slower than DB_SLOW_QUERY_MS (${this.config.dbSlowQueryMs} ms)`,
+      labelNames: ['operation'],
+      registers,
+    });
+    this.queries.subscribe((operation, seconds, isSlow) => {
+      duration.observe({ operation }, seconds);
+      if (isSlow) slow.inc({ operation });
+    });
+  }
+
+  private registerCache(): void {
+    const registers = [this.registry];
+    const requests = new Counter({ name: 'cache_requests_total', help: 'Cache lookups by result', labelNames: ['cache', 'result'], registers });
+    const evictions = new Counter({ name: 'cache_evictions_total', help: 'Entries evicted from the in-memory LRU', labelNames: ['cache'], registers });
+    const errors = new Counter({ name: 'cache_errors_total', help: 'Cache errors (Redis unreachable or failing)', labelNames: ['cache'], registers });
+    for (const { cache } of this.cache.stats()) {
+      requests.inc({ cache, result: 'hit' }, 0);
+      requests.inc({ cache, result: 'miss' }, 0);
+      evictions.inc({ cache }, 0);
+      errors.inc({ cache }, 0);
+    }
+    const hit = new Map<string, { inc(): void }>();
+    const miss = new Map<string, { inc(): void }>();
+    this.cache.listen({
+      request: (cache, isHit) => {
+        const children = isHit ? hit : miss;
+        let child = children.get(cache);
+        if (child === undefined) {
+          child = requests.labels(cache, isHit ? 'hit' : 'miss');
+          children.set(cache, child);
+        }
+        child.inc();
+      },
+      evicted: (cache) => evictions.inc({ cache }),
+      error: (cache) => errors.inc({ cache }),
+    });
+  }
+
+  private registerRateLimits(): void {
+    const rejections = new Counter({
+      name: 'rate_limit_rejections_total',
+      help: 'Requests answered 429, by tier',
+      labelNames: ['tier'],
+      registers: [this.registry],
+    });
+    for (const tier of ['burst', 'sustained', 'anon', 'login']) rejections.inc({ tier }, 0);
+    this.rateLimits.onRejected((tier) => rejections.inc({ tier }));
+  }
+
+  private registerWriter(): void {
+    const registers = [this.registry];
+    const size = new Histogram({ name: 'activity_writer_batch_size', help: 'Rows per group commit', buckets: BATCH_BUCKETS, registers });
+    const duration = new Histogram({
+      name: 'activity_writer_flush_duration_seconds',
+      help: 'Time to write and commit one batch',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    const failed = new Counter({ name: 'activity_writer_failed_batches_total', help: 'Batches that did not commit', registers });
+    this.writer.subscribe({
+      flushed: ({ rows, seconds, committed }) => {
+        size.observe(rows);
+        duration.observe(seconds);
+        if (!committed) failed.inc();
+      },
+    });
+  }
+}

@@ -1,0 +1,63 @@
+import { Controller, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AdminOnly } from '../auth/auth.decorators';
+import { CacheService } from '../cache/cache.service';
+import { PoolObserver } from '../database/pool-observer';
+import { ApiErrors } from '../http/api-errors.decorator';
+import { performanceMonitor, TimingStats } from './performance-monitor';
+import { OperationParam } from './performance.dto';
+
+/** A PerformanceMonitor view for admins: timings in ms by route template and named operation. */
+@ApiTags('performance (admin)')
+@ApiBearerAuth()
+@AdminOnly()
+@Controller('api/performance')
+export class PerformanceController {
+  constructor(
+    private readonly cache: CacheService,
+    private readonly pool: PoolObserver,
+  ) {}
+
+  @Get('metrics')
+  @ApiOperation({ summary: 'Timings (ms) of every operation, cache and pool figures' })
+  @ApiErrors(401, 403)
+  metrics() {
+    const caches = this.cache.stats();
+    const hits = caches.reduce((n, c) => n + c.hits, 0);
+    const misses = caches.reduce((n, c) => n + c.misses, 0);
+    const acquire = this.pool.acquireStats();
+    return {
+      timestamp: new Date().toISOString(),
+      performance_metrics: performanceMonitor.all(),
+      cache: {
+        hits,
+        misses,
+        hit_ratio: hits + misses === 0 ? 0 : Math.round((hits / (hits + misses)) * 10_000) / 10_000,
+        caches,
+      },
+      pool: {
+        ...this.pool.snapshot(),
+        acquisitions: acquire.count,
+        acquire_wait_ms_avg: acquire.count === 0 ? 0 : Math.round((acquire.waitMsTotal / acquire.count) * 1000) / 1000,
+        acquire_wait_ms_max: Math.round(acquire.waitMsMax * 1000) / 1000,
+      },
+    };
+  }
+
+  @Get('timing/:operation')
+  @ApiOperation({ summary: 'One operation’s timings (URL-encode it: GET%20%2Fapi%2Fprojects%2F%3Aid)' })
+  @ApiErrors(400, 401, 403, 404)
+  timing(@Param() { operation }: OperationParam): TimingStats & { operation: string } {
+    const stats = performanceMonitor.stats(operation);
+    if (stats === undefined) throw new NotFoundException(`No timings recorded for operation ${JSON.stringify(operation)}`);
+    return { operation, ...stats };
+  }
+
+  @Post('reset')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Clear the timings (Prometheus counters are not reset)' })
+  @ApiErrors(401, 403)
+  reset(): void {
+    performanceMonitor.reset();
+  }
+}
