@@ -8,6 +8,7 @@ import { AppConfig } from './config/app-config';
 import { configureHttp } from './http/configure-http';
 import { createRootLogger, PinoNestLogger } from './http/logger';
 import { requestIdFor } from './http/request-id';
+import { configureSecurity } from './http/security';
 
 /** Builds and initialises the application (not yet listening). Used by main.ts and the tests. */
 export async function createApp(config: AppConfig, logger: Pino = createRootLogger(config)): Promise<NestFastifyApplication> {
@@ -24,6 +25,7 @@ export async function createApp(config: AppConfig, logger: Pino = createRootLogg
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     logger: new PinoNestLogger(logger),
   });
+  await configureSecurity(app, config);
   configureHttp(app);
   setUpOpenApi(app);
   await app.init();

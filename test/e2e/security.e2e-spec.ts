@@ -1,0 +1,45 @@
+import { bootApp, TestApp } from '../support/test-app';
+
+describe('security headers and CORS', () => {
+  let sut: TestApp;
+
+  afterEach(async () => {
+    await sut.close();
+  });
+
+  it('sends security headers on API answers, errors included', async () => {
+    sut = await bootApp();
+    const res = await sut.app.inject({ method: 'GET', url: '/api/projects' });
+
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(res.headers['strict-transport-security']).toMatch(/max-age=/);
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect((await sut.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBe(200);
+  });
+
+  it('allows only the configured origins', async () => {
+    sut = await bootApp({ CORS_ORIGINS: 'https://app.example.com' });
+    const preflight = (origin: string) =>
+      sut.app.inject({
+        method: 'OPTIONS',
+        url: '/api/projects',
+        headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+      });
+
+    const allowed = await preflight('https://app.example.com');
+    const refused = await preflight('https://evil.example.com');
+
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    expect(allowed.headers['access-control-allow-headers']).toContain('authorization');
+    expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('sends no CORS headers when no origin is configured', async () => {
+    sut = await bootApp();
+    const res = await sut.app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://app.example.com' } });
+
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
