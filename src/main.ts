@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.factory';
@@ -6,13 +7,16 @@ import { AppConfig } from './config/app-config';
 import { ConfigError } from './config/env-schema';
 import { EmbeddedPostgres } from './database/embedded-postgres';
 import { migrate } from './database/migrate';
+import { BootProbe } from './http/boot-probe';
 import { createRootLogger, PinoNestLogger } from './http/logger';
 import { ShutdownState } from './http/shutdown-state';
 
 /**
  * Boot: config -> embedded PostgreSQL when DATABASE_URL is unset -> migrations -> Nest on Fastify.
- * Shutdown: readiness 503 -> HTTP drains in-flight requests -> providers flush and the pool closes
- * -> embedded PostgreSQL stops; a timer forces the exit if any step hangs.
+ * While booting, a probe answers on the port (live 200, everything else 503).
+ * Shutdown: readiness 503 (for SHUTDOWN_GRACE_MS) -> HTTP drains in-flight requests -> the
+ * activity writer flushes and the pool closes -> embedded PostgreSQL stops; a timer forces the
+ * exit if any step hangs.
  */
 async function main(): Promise<void> {
   let config: AppConfig;
@@ -32,6 +36,7 @@ async function main(): Promise<void> {
   const embedded = config.databaseUrl
     ? undefined
     : new EmbeddedPostgres({ ...config.embeddedPg, onLog: (line) => root.debug({ context: 'postgres' }, String(line).trim()) });
+  const probe = new BootProbe();
   let app: NestFastifyApplication | undefined;
   let stopping = false;
 
@@ -45,8 +50,10 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs);
     force.unref();
     try {
+      await probe.stop();
       if (app) {
         app.get(ShutdownState).begin();
+        if (config.shutdownGraceMs > 0) await sleep(config.shutdownGraceMs);
         // Nest closes the HTTP server (waiting for in-flight requests) before the shutdown hooks
         // that flush writers and end the pool.
         await app.close();
@@ -63,15 +70,18 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
   try {
+    await probe.start(config.port, config.host);
     const url = config.databaseUrl ?? (await embedded!.start());
     config = config.withDatabaseUrl(url);
     if (config.migrationsRun) await migrate(config, url);
     if (stopping) return;
     app = await createApp(config, root);
+    await probe.stop();
     await app.listen({ port: config.port, host: config.host });
     logger.log(`listening on http://${config.host}:${config.port} (database: ${embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})`);
   } catch (err) {
     logger.fatal({ msg: 'start-up failed', err });
+    await probe.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
     process.exit(1);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { readQuery } from '../database/retry';
 import { CursorPosition } from '../http/cursor';
 import { isoTimestamp } from '../database/sql';
 import type { Order } from './activity.dto';
@@ -79,7 +80,7 @@ export class ActivityRepository {
     }
     const direction = order === 'asc' ? 'ASC' : 'DESC';
     params.push(limit + 1);
-    return this.db.query(
+    return readQuery(this.db,
       `SELECT ${COLUMNS} FROM agent_activities a WHERE ${where} ORDER BY a.created_at ${direction}, a.id ${direction} LIMIT $${params.length}`,
       params,
     );

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { retryIdempotent } from '../database/retry';
 import { changedRows } from '../database/sql';
 import type { AuthUser } from './auth.types';
 
@@ -13,12 +14,15 @@ export class TokenRepository {
 
   /** The token's user, recording the use in the same round trip; undefined when unknown or revoked. */
   async resolveAndTouch(tokenHash: string): Promise<AuthUser | undefined> {
-    const result: unknown = await this.db.query(
-      `UPDATE api_tokens t SET last_used_at = now()
-         FROM users u
-        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id
-        RETURNING u.id, u.email, u.role`,
-      [tokenHash],
+    // Setting last_used_at again is harmless, so this is retried like a read.
+    const result: unknown = await retryIdempotent(() =>
+      this.db.query(
+        `UPDATE api_tokens t SET last_used_at = now()
+           FROM users u
+          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id
+          RETURNING u.id, u.email, u.role`,
+        [tokenHash],
+      ),
     );
     return changedRows<AuthUser>(result)[0];
   }

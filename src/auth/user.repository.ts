@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { readQuery } from '../database/retry';
 import { CursorPosition } from '../http/cursor';
 import { isoTimestamp } from '../database/sql';
 import type { AuthUser, Role } from './auth.types';
@@ -19,7 +20,7 @@ export class UserRepository {
   constructor(private readonly db: DataSource) {}
 
   async findByEmailWithHash(email: string): Promise<UserWithHash | undefined> {
-    const rows: UserWithHash[] = await this.db.query(
+    const rows: UserWithHash[] = await readQuery(this.db,
       `SELECT id, email, role, password_hash AS "passwordHash" FROM users WHERE lower(email) = lower($1)`,
       [email],
     );
@@ -27,7 +28,7 @@ export class UserRepository {
   }
 
   async findById(id: string): Promise<UserRow | undefined> {
-    const rows: UserRow[] = await this.db.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
+    const rows: UserRow[] = await readQuery(this.db, `SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
     return rows[0];
   }
 
@@ -40,16 +41,16 @@ export class UserRepository {
   }
 
   async existsWithRole(role: Role): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(`SELECT 1 FROM users WHERE role = $1 LIMIT 1`, [role]);
+    const rows: unknown[] = await readQuery(this.db, `SELECT 1 FROM users WHERE role = $1 LIMIT 1`, [role]);
     return rows.length > 0;
   }
 
   /** Newest first; `limit + 1` rows so the caller can tell whether another page exists. */
   async findPage(limit: number, after?: CursorPosition): Promise<UserRow[]> {
     if (!after) {
-      return this.db.query(`SELECT ${USER_COLUMNS} FROM users ORDER BY created_at DESC, id DESC LIMIT $1`, [limit + 1]);
+      return readQuery(this.db, `SELECT ${USER_COLUMNS} FROM users ORDER BY created_at DESC, id DESC LIMIT $1`, [limit + 1]);
     }
-    return this.db.query(
+    return readQuery(this.db,
       `SELECT ${USER_COLUMNS} FROM users
         WHERE (created_at, id) < ($1::timestamptz, $2::uuid)
         ORDER BY created_at DESC, id DESC LIMIT $3`,

@@ -58,6 +58,8 @@ export class AppConfig {
   readonly trustProxy: boolean | string[];
   readonly redisUrl: string | undefined;
   readonly shutdownTimeoutMs: number;
+  /** Readiness reports 503 this long before the server stops taking requests (load balancers notice). */
+  readonly shutdownGraceMs: number;
   readonly bodyLimitBytes: number;
   readonly corsOrigins: string[];
   readonly admin: { readonly email: string; readonly password: string | undefined };
@@ -111,6 +113,7 @@ export class AppConfig {
       trustProxy: parseTrustProxy(trustProxyRaw, r),
       redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
       shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+      shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 0, 0, 300_000),
       bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 100 * 1024 * 1024),
       corsOrigins: r.list('CORS_ORIGINS', [], isOrigin, 'a comma-separated list of origins like https://app.example.com'),
       admin: {
@@ -149,6 +152,10 @@ export class AppConfig {
     );
     const password = config.admin.password;
     r.check(password === undefined || password.length >= 8, 'ADMIN_PASSWORD must be at least 8 characters');
+    r.check(
+      config.shutdownGraceMs < config.shutdownTimeoutMs,
+      'SHUTDOWN_GRACE_MS must be below SHUTDOWN_TIMEOUT_MS, or the drain would be cut short',
+    );
     r.check(config.cursorSecret.length >= 16, 'CURSOR_SECRET must be at least 16 characters');
     // JSON escaping can grow content on the wire; a file at the limit must still fit in a body.
     r.check(

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { readQuery } from '../database/retry';
 import { changedRows, isoTimestamp } from '../database/sql';
 import type { FileRow, FileSummaryRow } from './file.entity';
 
@@ -43,7 +44,7 @@ export class FileRepository {
   }
 
   async findOwned(userId: string, projectId: string, id: string): Promise<FileRow | undefined> {
-    const rows: FileRow[] = await this.db.query(
+    const rows: FileRow[] = await readQuery(this.db,
       `SELECT ${COLUMNS} FROM files f JOIN projects p ON p.id = f.project_id
        WHERE f.id = $1 AND f.project_id = $2 AND p.user_id = $3`,
       [id, projectId, userId],
@@ -69,7 +70,7 @@ export class FileRepository {
       where += ` AND f.path COLLATE "C" > $${params.length}`;
     }
     params.push(limit + 1);
-    return this.db.query(
+    return readQuery(this.db,
       `SELECT ${SUMMARY_COLUMNS} FROM files f WHERE ${where} ORDER BY f.path COLLATE "C" LIMIT $${params.length}`,
       params,
     );

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { readQuery } from '../database/retry';
 import { CursorPosition } from '../http/cursor';
 import { changedRows, isoTimestamp } from '../database/sql';
 import type { ProjectRow, ProjectStatus } from './project.entity';
@@ -38,18 +39,18 @@ export class ProjectRepository {
   }
 
   async findOwned(userId: string, id: string): Promise<ProjectRow | undefined> {
-    const rows: ProjectRow[] = await this.db.query(`SELECT ${COLUMNS} FROM projects p WHERE p.id = $1 AND p.user_id = $2`, [id, userId]);
+    const rows: ProjectRow[] = await readQuery(this.db, `SELECT ${COLUMNS} FROM projects p WHERE p.id = $1 AND p.user_id = $2`, [id, userId]);
     return rows[0];
   }
 
   async existsOwned(userId: string, id: string): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(`SELECT 1 FROM projects WHERE id = $1 AND user_id = $2`, [id, userId]);
+    const rows: unknown[] = await readQuery(this.db, `SELECT 1 FROM projects WHERE id = $1 AND user_id = $2`, [id, userId]);
     return rows.length > 0;
   }
 
   /** The project with its bounded file list and latest activities, in one statement. */
   async findOwnedWithIncludes(userId: string, id: string, files: boolean, activities: boolean): Promise<ProjectDetailRow | undefined> {
-    const rows: ProjectDetailRow[] = await this.db.query(
+    const rows: ProjectDetailRow[] = await readQuery(this.db,
       `SELECT ${COLUMNS},
          CASE WHEN $3::boolean THEN (
            SELECT coalesce(json_agg(f ORDER BY f.path COLLATE "C"), '[]'::json) FROM (
@@ -80,14 +81,14 @@ export class ProjectRepository {
       where += ` AND (p.created_at, p.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
     }
     params.push(limit + 1);
-    return this.db.query(
+    return readQuery(this.db,
       `SELECT ${COLUMNS} FROM projects p WHERE ${where} ORDER BY p.created_at DESC, p.id DESC LIMIT $${params.length}`,
       params,
     );
   }
 
   async findManyOwned(userId: string, ids: string[]): Promise<ProjectRow[]> {
-    return this.db.query(
+    return readQuery(this.db,
       `SELECT ${COLUMNS} FROM projects p WHERE p.user_id = $1 AND p.id = ANY($2::uuid[]) ORDER BY p.created_at DESC, p.id DESC`,
       [userId, ids],
     );
