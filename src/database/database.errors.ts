@@ -6,6 +6,14 @@ export class PoolTimeoutError extends Error {
   }
 }
 
+/**
+ * Error-shaped, whatever realm made it: errors raised inside Node's own modules (a refused socket)
+ * fail `instanceof Error` under a VM sandbox such as Jest's, so the shape is what counts.
+ */
+export function isErrorLike(err: unknown): err is Error & { code?: unknown } {
+  return typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string';
+}
+
 export interface DbErrorAnswer {
   readonly status: number;
   readonly message: string;
@@ -51,9 +59,9 @@ export function classifyDbError(err: unknown): DbErrorAnswer | undefined {
   if (err instanceof PoolTimeoutError) {
     return { status: 503, message: 'The database is busy: no connection became available in time. Retry shortly.' };
   }
-  if (!(err instanceof Error)) return undefined;
+  if (!isErrorLike(err)) return undefined;
   const driver = (err as { driverError?: unknown }).driverError;
-  const source = (driver instanceof Error ? driver : err) as Error & { code?: string; constraint?: string };
+  const source = (isErrorLike(driver) ? driver : err) as Error & { code?: string; constraint?: string };
   const code = typeof source.code === 'string' ? source.code : undefined;
 
   switch (code) {
@@ -83,7 +91,7 @@ export function classifyDbError(err: unknown): DbErrorAnswer | undefined {
 /** True when the connection failed or could not be had, as opposed to the statement being refused. */
 export function isConnectionError(err: unknown, code = (err as { code?: unknown })?.code): boolean {
   if (err instanceof PoolTimeoutError) return true;
-  if (!(err instanceof Error)) return false;
+  if (!isErrorLike(err)) return false;
   if (typeof code === 'string') {
     if (NETWORK_CODES.has(code)) return true;
     if (CONNECTION_ERROR_CLASSES.some((prefix) => code.startsWith(prefix))) return true;

@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'pg';
 import { AppConfig } from '../config/app-config';
+import { isErrorLike } from './database.errors';
 
 const PING_TIMEOUT_MS = 1_000;
 
@@ -33,7 +34,7 @@ export class DatabaseHealth implements OnApplicationShutdown {
       await this.probe.query('SELECT 1');
       return { ok: true, ms: Math.round((performance.now() - started) * 10) / 10 };
     } catch (err) {
-      return { ok: false, error: err instanceof Error ? err.message : 'unknown error' };
+      return { ok: false, error: isErrorLike(err) ? err.message : 'unknown error' };
     }
   }
 

@@ -128,8 +128,12 @@ function isAlive(pid: number): boolean {
  * drains HTTP, flushes writers and closes the pool before it stops the server, so the hook's
  * signal handlers are removed (its process-exit handler stays as a last resort).
  */
+let signalHooksReleased = false;
 function releaseSignalHooks(): void {
+  if (signalHooksReleased) return;
+  signalHooksReleased = true;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void };
-  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
+  const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
+  const hooked = new Set(exitHook.hookedEvents());
+  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) if (hooked.has(event)) exitHook.unhookEvent(event);
 }

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { AppConfig } from '../config/app-config';
-import { PoolTimeoutError } from './database.errors';
+import { isErrorLike, PoolTimeoutError } from './database.errors';
 
 /** Counts as node-postgres reports them plus the acquire/release balance we keep ourselves. */
 export interface PoolCounts {
@@ -240,5 +240,5 @@ export class PoolObserver {
 }
 
 function isAcquireTimeout(err: unknown): boolean {
-  return err instanceof Error && err.message === 'timeout exceeded when trying to connect';
+  return isErrorLike(err) && err.message === 'timeout exceeded when trying to connect';
 }

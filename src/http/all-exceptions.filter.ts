@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { classifyDbError } from '../database/database.errors';
+import { classifyDbError, isErrorLike } from '../database/database.errors';
 import { ErrorBody, errorBody } from './error-body';
 
 /**
@@ -37,7 +37,7 @@ function messageText(message: unknown): string | undefined {
 }
 
 function describe(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { value: String(err) };
+  if (!isErrorLike(err)) return { value: String(err) };
   return { name: err.name, message: err.message, code: (err as { code?: unknown }).code, stack: err.stack };
 }
 
