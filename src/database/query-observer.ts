@@ -12,10 +12,9 @@ export function operationOf(sql: string): string {
   const head = sql.trimStart().slice(0, 12).toLowerCase();
   for (const verb of ['select', 'insert', 'update', 'delete']) if (head.startsWith(verb)) return verb;
   if (head.startsWith('with')) {
-    // A CTE: the statement's verb follows the WITH clauses.
-    const lower = sql.toLowerCase();
-    for (const verb of ['insert', 'update', 'delete']) if (new RegExp(`\\)\\s*${verb}\\b`).test(lower)) return verb;
-    return 'select';
+    // A data-modifying CTE writes wherever its INSERT / UPDATE / DELETE stands.
+    const verb = /\b(insert|update|delete)\b/.exec(sql.toLowerCase());
+    return verb ? verb[1] : 'select';
   }
   return 'other';
 }
