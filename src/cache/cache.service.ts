@@ -80,6 +80,11 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
       .catch((err) => this.logger.warn(`cannot subscribe to invalidations yet: ${(err as Error).message}`));
   }
 
+  /** Drops every entry of every cache, here and in Redis (other instances' L1 expire by TTL). */
+  async flush(): Promise<void> {
+    await Promise.all([this.responses.clear(), this.tokens.clear()]);
+  }
+
   /** Makes every entry tagged with one of `tags` stale, here at once and elsewhere via Redis. */
   async invalidate(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;

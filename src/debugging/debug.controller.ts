@@ -1,4 +1,4 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/auth.decorators';
 import { ApiErrors } from '../http/api-errors.decorator';
@@ -31,6 +31,14 @@ export class DebugController {
   @ApiErrors(401, 403)
   cache() {
     return this.debug.cacheStats();
+  }
+
+  @Post('cache/flush')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Empty every cache (this instance and Redis)' })
+  @ApiErrors(401, 403)
+  flushCache() {
+    return this.debug.flushCaches();
   }
 
   @Get('config')

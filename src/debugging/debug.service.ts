@@ -83,6 +83,11 @@ export class DebugService {
     };
   }
 
+  async flushCaches() {
+    await this.cache.flush();
+    return this.cacheStats();
+  }
+
   effectiveConfig() {
     return this.config.redacted();
   }

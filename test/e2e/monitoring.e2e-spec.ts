@@ -160,6 +160,19 @@ describe('monitoring and debugging (real PostgreSQL)', () => {
       expect(res.json()).toMatchObject({ enabled: true, redis: { configured: false }, caches: [{ cache: 'http' }, { cache: 'tokens' }] });
     });
 
+    it('flushes every cache on demand', async () => {
+      const project = await createProject(sut.app, user);
+      const url = `/api/projects/${project.id}`;
+      await sut.app.inject({ method: 'GET', url, headers: user.headers });
+      expect((await sut.app.inject({ method: 'GET', url, headers: user.headers })).headers['x-cache']).toBe('HIT');
+
+      const res = await sut.app.inject({ method: 'POST', url: '/debug/cache/flush', headers: admin.headers });
+
+      expect(res.statusCode).toBe(200);
+      expect(res.json().caches[0].size).toBe(0);
+      expect((await sut.app.inject({ method: 'GET', url, headers: user.headers })).headers['x-cache']).toBe('MISS');
+    });
+
     it('shows the effective config without secrets', async () => {
       const res = await sut.app.inject({ method: 'GET', url: '/debug/config', headers: admin.headers });
 
@@ -217,6 +230,7 @@ describe('monitoring and debugging (real PostgreSQL)', () => {
       ['GET', '/debug/db-test?num_tests=1&delay=0'],
       ['GET', '/debug/cache'],
       ['GET', '/debug/config'],
+      ['POST', '/debug/cache/flush'],
       ['GET', '/api/performance/metrics'],
       ['GET', '/api/performance/timing/x'],
       ['POST', '/api/performance/reset'],
