@@ -24,6 +24,8 @@ export async function createApp(config: AppConfig, logger: Pino = createRootLogg
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     logger: new PinoNestLogger(logger),
+    // Fastify's own JSON parser only: the API takes JSON, and Nest would also accept form bodies.
+    bodyParser: false,
   });
   await configureSecurity(app, config);
   configureHttp(app);

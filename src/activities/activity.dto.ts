@@ -38,8 +38,9 @@ const PAYLOAD_DOC = {
 
 // IsISO8601 alone lets through week and ordinal dates, which PostgreSQL does not parse; the zone
 // is required so that the instant never depends on the database session's time zone.
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)$/i;
-const DATE_TIME_MESSAGE = '$property: must be a date-time with a time zone, like 2025-05-01T12:00:00Z';
+// Offsets are bounded to +/-15:59, the most PostgreSQL accepts (real ones stay within +/-14:00).
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-](0\d|1[0-5])(:?[0-5]\d)?)$/i;
+const DATE_TIME_MESSAGE = '$property: must be a date-time with a time zone (offset within +/-15:59), like 2025-05-01T12:00:00Z';
 
 export class CreateActivityBody {
   @ApiProperty({ minLength: 1, maxLength: MAX_NAME_LENGTH, example: 'planner' })

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../http/api-errors.decorator';
 import { LoginRateLimit } from '../http/rate-limit/rate-limit.guard';
 import { CurrentUser, Public } from './auth.decorators';
@@ -17,6 +17,7 @@ export class AuthController {
   @LoginRateLimit()
   @Post('login')
   @ApiOperation({ summary: 'Exchange email and password for a bearer token' })
+  @ApiCreatedResponse({ type: LoginResponse })
   @ApiErrors(400, 401, 429)
   login(@Body() body: LoginBody): Promise<LoginResponse> {
     return this.auth.login(body.email, body.password);
@@ -26,12 +27,14 @@ export class AuthController {
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Revoke the token this request presents' })
+  @ApiNoContentResponse({ description: 'Revoked' })
   @ApiErrors(401)
   async logout(@Req() request: AuthenticatedRequest): Promise<void> {
     await this.auth.logout(request.token!);
   }
 
   @Get('me')
+  @ApiOkResponse({ type: UserDto })
   @ApiBearerAuth()
   @ApiErrors(401)
   me(@CurrentUser() user: AuthUser): UserDto {

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../http/api-errors.decorator';
 import { IdParam } from '../http/id-param.dto';
 import { PageQuery } from '../http/pagination.dto';
@@ -20,6 +20,7 @@ export class UsersController {
 
   @Post()
   @ApiOperation({ summary: 'Create a user (admin)' })
+  @ApiCreatedResponse({ type: UserDetailsDto })
   @ApiErrors(400, 401, 403, 409)
   create(@Body() body: CreateUserBody): Promise<UserDetailsDto> {
     return this.users.create(body);
@@ -27,6 +28,7 @@ export class UsersController {
 
   @Get()
   @ApiOperation({ summary: 'List users, newest first (admin)' })
+  @ApiOkResponse({ type: UserPage })
   @ApiErrors(400, 401, 403)
   list(@Query() query: PageQuery): Promise<UserPage> {
     return this.users.list(query.limit, query.cursor);
@@ -34,6 +36,7 @@ export class UsersController {
 
   @Post(':id/tokens')
   @ApiOperation({ summary: 'Issue a new token for a user, e.g. a service account (admin); shown once' })
+  @ApiCreatedResponse({ type: TokenResponse })
   @ApiErrors(400, 401, 403, 404)
   issueToken(@Param() { id }: IdParam): Promise<TokenResponse> {
     return this.auth.issueTokenFor(id);

@@ -23,10 +23,12 @@ export const CACHED_KEY = 'cache:cached';
 export const Cached = (options: CachedOptions) => SetMetadata(CACHED_KEY, options);
 
 /** Tag names in one place, so reads and the writes that invalidate them cannot drift apart. */
+// Ids are UUIDs, which PostgreSQL matches in any letter case: tags must not tell the cases apart,
+// or a write through /X would leave a cached read of /x stale.
 export const CacheTags = {
-  project: (projectId: string) => `project:${projectId}`,
+  project: (projectId: string) => `project:${projectId.toLowerCase()}`,
   projectsOf: (userId: string) => `projects-of:${userId}`,
-  filesOf: (projectId: string) => `files-of:${projectId}`,
-  activitiesOf: (projectId: string) => `activities-of:${projectId}`,
+  filesOf: (projectId: string) => `files-of:${projectId.toLowerCase()}`,
+  activitiesOf: (projectId: string) => `activities-of:${projectId.toLowerCase()}`,
   token: (tokenHash: string) => `token:${tokenHash}`,
 } as const;

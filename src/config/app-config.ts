@@ -114,7 +114,7 @@ export class AppConfig {
       redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
       shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
       shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 0, 0, 300_000),
-      bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+      bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 7 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       corsOrigins: r.list('CORS_ORIGINS', [], isOrigin, 'a comma-separated list of origins like https://app.example.com'),
       admin: {
         email: r.string('ADMIN_EMAIL', 'admin@example.com', { maxLength: 254 }),
@@ -157,10 +157,11 @@ export class AppConfig {
       'SHUTDOWN_GRACE_MS must be below SHUTDOWN_TIMEOUT_MS, or the drain would be cut short',
     );
     r.check(config.cursorSecret.length >= 16, 'CURSOR_SECRET must be at least 16 characters');
-    // JSON escaping can grow content on the wire; a file at the limit must still fit in a body.
+    // JSON escaping can make content up to 6x longer on the wire (a control character becomes
+    // \u00XX); a file at the limit must still fit in a request body, whatever it holds.
     r.check(
-      config.bodyLimitBytes >= config.fileMaxBytes + 64 * 1024,
-      'BODY_LIMIT_BYTES must be at least FILE_MAX_BYTES + 65536 so that a file at its limit fits in a request body',
+      config.bodyLimitBytes >= 6 * config.fileMaxBytes + 64 * 1024,
+      'BODY_LIMIT_BYTES must be at least 6 x FILE_MAX_BYTES + 65536 so that a file at its limit fits in a request body',
     );
     r.done();
     return config;

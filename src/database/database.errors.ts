@@ -79,6 +79,10 @@ export function classifyDbError(err: unknown): DbErrorAnswer | undefined {
     case QUERY_CANCELED:
       return { status: 503, message: 'The database took too long to answer (statement timeout). Retry shortly.' };
   }
+  // Any other data exception (bad time zone offset, out-of-range date, ...): the input's fault.
+  if (code?.startsWith('22')) {
+    return { status: 400, message: 'The request holds a value the database does not accept.' };
+  }
   if (isConnectionError(source, code)) {
     return { status: 503, message: 'The database is unavailable. Retry shortly.' };
   }

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { ToDecimal, ToInteger } from '../http/transforms';
 
 export const MAX_TESTS = 100;
 export const MAX_DELAY_S = 30;
@@ -8,7 +8,7 @@ export const MAX_DELAY_S = 30;
 export class DbTestQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_TESTS, default: 10, description: 'concurrent queries' })
   @IsOptional()
-  @Type(() => Number)
+  @ToInteger()
   @IsInt()
   @Min(1)
   @Max(MAX_TESTS)
@@ -16,7 +16,7 @@ export class DbTestQuery {
 
   @ApiPropertyOptional({ minimum: 0, maximum: MAX_DELAY_S, default: 1, description: 'seconds each query holds its connection' })
   @IsOptional()
-  @Type(() => Number)
+  @ToDecimal()
   @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 3 })
   @Min(0)
   @Max(MAX_DELAY_S)

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.decorators';
 import type { AuthUser } from '../auth/auth.types';
 import { Cached, CacheTags } from '../cache/cached.decorator';
@@ -16,6 +16,7 @@ export class FileController {
 
   @Post()
   @ApiOperation({ summary: 'Add a file to your project' })
+  @ApiCreatedResponse({ type: FileDto })
   @ApiErrors(400, 401, 404, 409, 413)
   create(@CurrentUser() user: AuthUser, @Param() { id }: IdParam, @Body() body: CreateFileBody): Promise<FileDto> {
     return this.files.create(user, id, body);
@@ -24,6 +25,7 @@ export class FileController {
   @Get()
   @Cached({ tags: ({ params }) => [CacheTags.filesOf(params.id)] })
   @ApiOperation({ summary: "A project's files without content, in path (byte) order (keyset pagination)" })
+  @ApiOkResponse({ type: FilePage })
   @ApiErrors(400, 401, 404)
   list(@CurrentUser() user: AuthUser, @Param() { id }: IdParam, @Query() query: ListFilesQuery): Promise<FilePage> {
     return this.files.list(user, id, query);
@@ -32,6 +34,7 @@ export class FileController {
   @Get(':fileId')
   @Cached({ tags: ({ params }) => [CacheTags.filesOf(params.id)] })
   @ApiOperation({ summary: 'A file with its content' })
+  @ApiOkResponse({ type: FileDto })
   @ApiErrors(400, 401, 404)
   get(@CurrentUser() user: AuthUser, @Param() { id, fileId }: FileParams): Promise<FileDto> {
     return this.files.get(user, id, fileId);
@@ -39,6 +42,7 @@ export class FileController {
 
   @Patch(':fileId')
   @ApiOperation({ summary: 'Rename a file, or change its content or language' })
+  @ApiOkResponse({ type: FileDto })
   @ApiErrors(400, 401, 404, 409, 413)
   update(@CurrentUser() user: AuthUser, @Param() { id, fileId }: FileParams, @Body() body: UpdateFileBody): Promise<FileDto> {
     return this.files.update(user, id, fileId, body);
@@ -47,6 +51,7 @@ export class FileController {
   @Delete(':fileId')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a file' })
+  @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(400, 401, 404)
   async remove(@CurrentUser() user: AuthUser, @Param() { id, fileId }: FileParams): Promise<void> {
     await this.files.remove(user, id, fileId);

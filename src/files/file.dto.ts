@@ -32,13 +32,6 @@ function Checked(name: string, problem: (value: unknown) => string | undefined):
 /** A project file path (see file-path.ts), or 400 naming the field and the rule it breaks. */
 const IsFilePath = () => Checked('isFilePath', (value) => (typeof value === 'string' ? filePathProblem(value) : 'must be a string'));
 
-// PostgreSQL text cannot store U+0000; without this the insert would fail inside the database.
-const IsStorableText = () =>
-  Checked('isStorableText', (value) => {
-    if (typeof value !== 'string') return 'must be a string';
-    return value.includes('\u0000') ? 'must not contain NUL (U+0000)' : undefined;
-  });
-
 export class FileParams {
   @ApiProperty({ format: 'uuid', description: 'project id' })
   @IsUUID('all')
@@ -55,7 +48,7 @@ export class CreateFileBody {
   path: string;
 
   @ApiProperty(CONTENT_DOC)
-  @IsStorableText()
+  @IsString()
   content: string;
 
   @ApiPropertyOptional(LANGUAGE_DOC)
@@ -76,7 +69,7 @@ export class UpdateFileBody {
 
   @ApiPropertyOptional(CONTENT_DOC)
   @ValidateIf((_o, value) => value !== undefined)
-  @IsStorableText()
+  @IsString()
   content?: string;
 
   @ApiPropertyOptional({ ...LANGUAGE_DOC, description: 'null clears it' })

@@ -1,6 +1,7 @@
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AllExceptionsFilter } from './all-exceptions.filter';
+import { InputSanityPipe } from './input-sanity.pipe';
 
 /** Flattens class-validator errors into "field: problem" lines, nested fields dotted. */
 export function validationMessages(errors: ValidationError[], prefix = ''): string[] {
@@ -37,6 +38,7 @@ export function configureHttp(app: NestFastifyApplication): void {
 
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(
+    new InputSanityPipe(),
     new ValidationPipe({
       transform: true,
       whitelist: true,

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.decorators';
 import type { AuthUser } from '../auth/auth.types';
 import { Cached, CacheTags } from '../cache/cached.decorator';
@@ -36,6 +36,7 @@ export class ProjectController {
 
   @Post()
   @ApiOperation({ summary: 'Create a project' })
+  @ApiCreatedResponse({ type: ProjectDto })
   @ApiErrors(400, 401, 413)
   create(@CurrentUser() user: AuthUser, @Body() body: CreateProjectBody): Promise<ProjectDto> {
     return this.projects.create(user, body);
@@ -44,6 +45,7 @@ export class ProjectController {
   @Get()
   @Cached({ tags: ({ user }) => [CacheTags.projectsOf(user.id)] })
   @ApiOperation({ summary: 'List your projects, newest first (keyset pagination)' })
+  @ApiOkResponse({ type: ProjectPage })
   @ApiErrors(400, 401)
   list(@CurrentUser() user: AuthUser, @Query() query: ListProjectsQuery): Promise<ProjectPage> {
     return this.projects.list(user, query);
@@ -52,6 +54,7 @@ export class ProjectController {
   @Post('batch-get')
   @HttpCode(200)
   @ApiOperation({ summary: 'Your projects among up to 100 ids, in one query' })
+  @ApiOkResponse({ type: ProjectList })
   @ApiErrors(400, 401)
   batchGet(@CurrentUser() user: AuthUser, @Body() body: BatchGetBody): Promise<ProjectList> {
     return this.projects.batchGet(user, body.ids);
@@ -59,6 +62,7 @@ export class ProjectController {
 
   @Patch('status')
   @ApiOperation({ summary: 'Set the status of up to 1000 of your projects in one statement' })
+  @ApiOkResponse({ type: BulkStatusResponse })
   @ApiErrors(400, 401)
   updateStatus(@CurrentUser() user: AuthUser, @Body() body: BulkStatusBody): Promise<BulkStatusResponse> {
     return this.projects.updateStatus(user, body.ids, body.status);
@@ -67,6 +71,7 @@ export class ProjectController {
   @Get(':id')
   @Cached({ tags: ({ params, query }) => projectTags(params.id, String(query.include ?? '')) })
   @ApiOperation({ summary: 'A project; include=files,activities adds its file list and latest activities' })
+  @ApiOkResponse({ type: ProjectDetailDto })
   @ApiErrors(400, 401, 404)
   get(@CurrentUser() user: AuthUser, @Param() { id }: IdParam, @Query() query: GetProjectQuery): Promise<ProjectDetailDto> {
     return this.projects.get(user, id, query.include);
@@ -74,6 +79,7 @@ export class ProjectController {
 
   @Patch(':id')
   @ApiOperation({ summary: 'Change name, description or status' })
+  @ApiOkResponse({ type: ProjectDto })
   @ApiErrors(400, 401, 404)
   update(@CurrentUser() user: AuthUser, @Param() { id }: IdParam, @Body() body: UpdateProjectBody): Promise<ProjectDto> {
     return this.projects.update(user, id, body);
@@ -82,6 +88,7 @@ export class ProjectController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a project with its files and activities' })
+  @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(400, 401, 404)
   async remove(@CurrentUser() user: AuthUser, @Param() { id }: IdParam): Promise<void> {
     await this.projects.remove(user, id);

@@ -40,8 +40,9 @@ export class CreateProjectBody {
 }
 
 export class UpdateProjectBody {
+  // Absent means "unchanged"; null is not a name (IsOptional would let it through).
   @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
-  @IsOptional()
+  @ValidateIf((_o, value) => value !== undefined)
   @IsString()
   @MinLength(1)
   @MaxLength(200)
@@ -55,7 +56,7 @@ export class UpdateProjectBody {
   description?: string | null;
 
   @ApiPropertyOptional({ enum: PROJECT_STATUSES })
-  @IsOptional()
+  @ValidateIf((_o, value) => value !== undefined)
   @IsIn(PROJECT_STATUSES)
   status?: ProjectStatus;
 }

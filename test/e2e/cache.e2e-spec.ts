@@ -83,6 +83,16 @@ describe('response cache (real PostgreSQL)', () => {
     expect((await get(alice, url)).json().files).toHaveLength(1);
   });
 
+  it('invalidates reads of the same id written in another letter case', async () => {
+    const project = await createProject(sut.app, alice, { name: 'lower' });
+    const upper = `/api/projects/${project.id.toUpperCase()}`;
+    expect((await get(alice, upper)).json().name).toBe('lower');
+
+    await sut.app.inject({ method: 'PATCH', url: `/api/projects/${project.id}`, headers: alice.headers, payload: { name: 'changed' } });
+
+    expect((await get(alice, upper)).json().name).toBe('changed');
+  });
+
   it('loads once for 100 concurrent misses on one key', async () => {
     const project = await createProject(sut.app, alice);
     await get(alice, '/api/auth/me'); // the token is cached: only the project load touches the pool

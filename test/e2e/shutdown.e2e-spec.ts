@@ -25,7 +25,7 @@ describe('shutdown under load (server process, real PostgreSQL)', () => {
       DATABASE_URL: url,
       ADMIN_EMAIL: 'ops@example.com',
       ADMIN_PASSWORD: 'shutdown-test-1',
-      SHUTDOWN_GRACE_MS: '400',
+      SHUTDOWN_GRACE_MS: '1000',
       SHUTDOWN_TIMEOUT_MS: '8000',
       ACTIVITY_BATCH_WAIT_MS: '20',
       RATE_LIMIT_PER_SECOND: '1000000',
@@ -67,12 +67,17 @@ describe('shutdown under load (server process, real PostgreSQL)', () => {
     await new Promise((r) => setTimeout(r, 800));
 
     const stopping = server.stop('SIGTERM');
-    const readiness = await fetch(`${base}/health/ready`, { headers: { connection: 'close' } });
+    // During the grace period the server still answers, and readiness says it is going away.
+    let readiness = 0;
+    for (let i = 0; i < 40 && readiness !== 503; i++) {
+      readiness = await fetch(`${base}/health/ready`, { headers: { connection: 'close' } }).then((r) => r.status, () => 0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const { code, ms } = await stopping;
     stop = true;
     await Promise.all(workers);
 
-    expect(readiness.status).toBe(503);
+    expect(readiness).toBe(503);
     expect(code).toBe(0);
     expect(ms).toBeLessThan(8000);
     expect(acked.length).toBeGreaterThan(50);

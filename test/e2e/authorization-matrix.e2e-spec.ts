@@ -1,0 +1,583 @@
+import { randomUUID } from 'node:crypto';
+import { RequestMethod, Type } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { DataSource } from 'typeorm';
+import { ActivityController } from '../../src/activities/activity.controller';
+import { AuthController } from '../../src/auth/auth.controller';
+import { TokenService } from '../../src/auth/token.service';
+import { UsersController } from '../../src/auth/users.controller';
+import { FileController } from '../../src/files/file.controller';
+import { ProjectController } from '../../src/projects/project.controller';
+import { aUser, createProject, TEST_PASSWORD, TestUser } from '../support/factories';
+import { bootApp, TestApp } from '../support/test-app';
+
+/**
+ * Every /api route x every kind of caller, one row each. The API is owner-scoped: an admin is not
+ * an owner, so an admin reading someone else's project gets the same 404 as anybody else; the
+ * admin role only opens /api/users.
+ */
+
+type Inject = Parameters<TestApp['app']['inject']>[0];
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+interface Req {
+  method: Method;
+  url: string;
+  payload?: object;
+}
+
+const CALLERS = ['anonymous', "malformed 'Bearer'", "malformed 'Basic x'", "malformed 'Bearer a b'", 'revoked token', 'owner', 'another user', 'admin'] as const;
+type Caller = (typeof CALLERS)[number];
+const UNAUTHENTICATED: readonly Caller[] = CALLERS.slice(0, 5);
+
+/** What the owner has: every string of it carries `marker`, so a leak of any field shows as the marker. */
+interface Fixture {
+  readonly marker: string;
+  readonly projectId: string;
+  readonly fileId: string;
+}
+
+/**
+ * public: no token needed. self: any signed-in user, acting on their own data. admin: admin role.
+ * owned: the owner of the fixture's project only; anybody else gets 404 as if it did not exist.
+ */
+type Access = 'public' | 'self' | 'admin' | 'owned';
+/** Whether a successful call writes: never, always, or only when the caller owns the fixture. */
+type Writes = 'never' | 'always' | 'owner';
+
+interface Route {
+  readonly name: string;
+  readonly access: Access;
+  readonly ok: number;
+  readonly writes: Writes;
+  /** Logout revokes the token it is called with: such rows get a token of their own. */
+  readonly consumesToken?: boolean;
+  request(f: Fixture, ctx: { callerId?: string; ownerId: string; ownerEmail: string }): Req;
+  /** What the successful answer must hold, per caller. */
+  check?(body: any, f: Fixture, caller: Caller, callerId: string | undefined): void;
+}
+
+const p = (f: Fixture) => `/api/projects/${f.projectId}`;
+
+const ROUTES: Route[] = [
+  {
+    name: 'POST /api/auth/login',
+    access: 'public',
+    ok: 201,
+    writes: 'always',
+    request: (_f, { ownerEmail }) => ({ method: 'POST', url: '/api/auth/login', payload: { email: ownerEmail, password: TEST_PASSWORD } }),
+    check: (body) => expect(body.token).toMatch(/^pbt_/),
+  },
+  {
+    name: 'POST /api/auth/logout',
+    access: 'self',
+    ok: 204,
+    writes: 'always',
+    consumesToken: true,
+    request: () => ({ method: 'POST', url: '/api/auth/logout' }),
+  },
+  {
+    name: 'GET /api/auth/me',
+    access: 'self',
+    ok: 200,
+    writes: 'never',
+    request: () => ({ method: 'GET', url: '/api/auth/me' }),
+    check: (body, _f, _c, callerId) => expect(body.id).toBe(callerId),
+  },
+  {
+    name: 'POST /api/users',
+    access: 'admin',
+    ok: 201,
+    writes: 'always',
+    request: () => ({ method: 'POST', url: '/api/users', payload: { email: `new-${randomUUID()}@example.com`, password: 'long enough' } }),
+  },
+  {
+    name: 'GET /api/users',
+    access: 'admin',
+    ok: 200,
+    writes: 'never',
+    request: () => ({ method: 'GET', url: '/api/users?limit=5' }),
+  },
+  {
+    name: 'POST /api/users/:id/tokens',
+    access: 'admin',
+    ok: 201,
+    writes: 'always',
+    // The owner's own id: even for yourself, issuing tokens is admin-only.
+    request: (_f, { ownerId }) => ({ method: 'POST', url: `/api/users/${ownerId}/tokens` }),
+  },
+  {
+    name: 'POST /api/projects',
+    access: 'self',
+    ok: 201,
+    writes: 'always',
+    request: () => ({ method: 'POST', url: '/api/projects', payload: { name: 'a project of the caller' } }),
+  },
+  {
+    name: 'GET /api/projects',
+    access: 'self',
+    ok: 200,
+    writes: 'never',
+    request: () => ({ method: 'GET', url: '/api/projects?limit=100' }),
+    check: (body, f, caller) => {
+      const ids = body.items.map((i: { id: string }) => i.id);
+      if (caller === 'owner') expect(ids).toContain(f.projectId);
+    },
+  },
+  {
+    name: 'POST /api/projects/batch-get',
+    access: 'self',
+    ok: 200,
+    writes: 'never',
+    request: (f) => ({ method: 'POST', url: '/api/projects/batch-get', payload: { ids: [f.projectId] } }),
+    check: (body, f, caller) => expect(body.items.map((i: { id: string }) => i.id)).toEqual(caller === 'owner' ? [f.projectId] : []),
+  },
+  {
+    name: 'PATCH /api/projects/status',
+    access: 'self',
+    ok: 200,
+    writes: 'owner',
+    request: (f) => ({ method: 'PATCH', url: '/api/projects/status', payload: { ids: [f.projectId], status: 'archived' } }),
+    check: (body, _f, caller) => expect(body).toEqual({ updated: caller === 'owner' ? 1 : 0 }),
+  },
+  {
+    name: 'GET /api/projects/:id',
+    access: 'owned',
+    ok: 200,
+    writes: 'never',
+    request: (f) => ({ method: 'GET', url: p(f) }),
+    check: (body, f) => expect(body.name).toContain(f.marker),
+  },
+  {
+    name: 'GET /api/projects/:id?include=files,activities',
+    access: 'owned',
+    ok: 200,
+    writes: 'never',
+    request: (f) => ({ method: 'GET', url: `${p(f)}?include=files,activities` }),
+    check: (body, f) => {
+      expect(body.files[0].path).toContain(f.marker);
+      expect(body.activities[0].action).toContain(f.marker);
+    },
+  },
+  {
+    name: 'PATCH /api/projects/:id',
+    access: 'owned',
+    ok: 200,
+    writes: 'owner',
+    request: (f) => ({ method: 'PATCH', url: p(f), payload: { status: 'completed' } }),
+  },
+  {
+    name: 'DELETE /api/projects/:id',
+    access: 'owned',
+    ok: 204,
+    writes: 'owner',
+    request: (f) => ({ method: 'DELETE', url: p(f) }),
+  },
+  {
+    name: 'POST /api/projects/:id/files',
+    access: 'owned',
+    ok: 201,
+    writes: 'owner',
+    request: (f) => ({ method: 'POST', url: `${p(f)}/files`, payload: { path: `other/${randomUUID()}.txt`, content: 'x' } }),
+  },
+  {
+    name: 'GET /api/projects/:id/files',
+    access: 'owned',
+    ok: 200,
+    writes: 'never',
+    request: (f) => ({ method: 'GET', url: `${p(f)}/files` }),
+    check: (body, f) => expect(body.items[0].path).toContain(f.marker),
+  },
+  {
+    name: 'GET /api/projects/:id/files/:fileId',
+    access: 'owned',
+    ok: 200,
+    writes: 'never',
+    request: (f) => ({ method: 'GET', url: `${p(f)}/files/${f.fileId}` }),
+    check: (body, f) => expect(body.content).toContain(f.marker),
+  },
+  {
+    name: 'PATCH /api/projects/:id/files/:fileId',
+    access: 'owned',
+    ok: 200,
+    writes: 'owner',
+    request: (f) => ({ method: 'PATCH', url: `${p(f)}/files/${f.fileId}`, payload: { language: 'text' } }),
+  },
+  {
+    name: 'DELETE /api/projects/:id/files/:fileId',
+    access: 'owned',
+    ok: 204,
+    writes: 'owner',
+    request: (f) => ({ method: 'DELETE', url: `${p(f)}/files/${f.fileId}` }),
+  },
+  {
+    name: 'POST /api/projects/:id/activities',
+    access: 'owned',
+    ok: 201,
+    writes: 'owner',
+    request: (f) => ({ method: 'POST', url: `${p(f)}/activities`, payload: { agent: 'intruder', action: 'wrote' } }),
+  },
+  {
+    name: 'POST /api/projects/:id/activities/batch',
+    access: 'owned',
+    ok: 201,
+    writes: 'owner',
+    request: (f) => ({ method: 'POST', url: `${p(f)}/activities/batch`, payload: { items: [{ agent: 'intruder', action: 'wrote' }] } }),
+  },
+  {
+    name: 'GET /api/projects/:id/activities',
+    access: 'owned',
+    ok: 200,
+    writes: 'never',
+    request: (f) => ({ method: 'GET', url: `${p(f)}/activities` }),
+    check: (body, f) => expect(body.items[0].action).toContain(f.marker),
+  },
+];
+
+/** The routes of the /api controllers, read from the metadata Nest routes by, as "METHOD /path/:param". */
+function declaredRoutes(controllers: Type[]): string[] {
+  const routes: string[] = [];
+  for (const controller of controllers) {
+    const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
+    const proto = controller.prototype as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const handler = proto[name];
+      if (name === 'constructor' || typeof handler !== 'function') continue;
+      const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+      const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
+      if (method === undefined || path === undefined) continue;
+      routes.push(`${RequestMethod[method]} /${[base, path].flatMap((part) => part.split('/')).filter(Boolean).join('/')}`);
+    }
+  }
+  return routes.sort();
+}
+
+function expectedStatus(route: Route, caller: Caller): number {
+  if (route.access === 'public') return route.ok;
+  if (UNAUTHENTICATED.includes(caller)) return 401;
+  if (route.access === 'admin') return caller === 'admin' ? route.ok : 403;
+  if (route.access === 'owned') return caller === 'owner' ? route.ok : 404;
+  return route.ok;
+}
+
+function mustNotWrite(route: Route, caller: Caller, status: number): boolean {
+  return status >= 400 || route.writes === 'never' || (route.writes === 'owner' && caller !== 'owner');
+}
+
+const ROWS = ROUTES.flatMap((route) => CALLERS.map((caller) => ({ route: route.name, caller, expected: expectedStatus(route, caller) })));
+
+const ERROR_KEYS = ['error', 'message', 'requestId', 'statusCode'];
+// SQL, driver class names or stack frames in an answer would tell an attacker about the internals.
+const INTERNALS = /\b(SELECT|INSERT|UPDATE|DELETE)\b|QueryFailedError|node_modules|\bat .+:\d+:\d+|\.ts:\d+/;
+
+/** Checks every error answer the same way: the one shape, echoing the request id, nothing internal. */
+function expectCleanError(res: { statusCode: number; body: string; headers: Record<string, unknown>; json(): any }): void {
+  expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+  const body = res.json();
+  expect(Object.keys(body).sort()).toEqual(ERROR_KEYS);
+  expect(body.statusCode).toBe(res.statusCode);
+  expect(body.requestId).toBe(res.headers['x-request-id']);
+  expect(typeof body.message).toBe('string');
+  expect(body.message).not.toMatch(INTERNALS);
+}
+
+describe('authorization matrix (real PostgreSQL)', () => {
+  let sut: TestApp;
+  let db: DataSource;
+  let owner: TestUser;
+  let other: TestUser;
+  let admin: TestUser;
+  let revokedToken: string;
+
+  beforeAll(async () => {
+    sut = await bootApp();
+    db = sut.app.get(DataSource);
+    owner = await aUser(sut.app);
+    other = await aUser(sut.app);
+    admin = await aUser(sut.app, { role: 'admin' });
+
+    // A token of the owner that went through the real login and logout.
+    const login = await inject({ method: 'POST', url: '/api/auth/login', payload: { email: owner.email, password: TEST_PASSWORD } });
+    expect(login.statusCode).toBe(201);
+    revokedToken = login.json().token;
+    const logout = await inject({ method: 'POST', url: '/api/auth/logout', headers: { authorization: `Bearer ${revokedToken}` } });
+    expect(logout.statusCode).toBe(204);
+  });
+
+  afterAll(async () => {
+    await sut.close();
+  });
+
+  const inject = (opts: Inject) => sut.app.inject(opts);
+
+  function userOf(caller: Caller): TestUser | undefined {
+    return caller === 'owner' ? owner : caller === 'another user' ? other : caller === 'admin' ? admin : undefined;
+  }
+
+  async function headersOf(caller: Caller, route: Route): Promise<Record<string, string>> {
+    switch (caller) {
+      case 'anonymous':
+        return {};
+      case "malformed 'Bearer'":
+        return { authorization: 'Bearer' };
+      case "malformed 'Basic x'":
+        return { authorization: 'Basic x' };
+      case "malformed 'Bearer a b'":
+        return { authorization: 'Bearer a b' };
+      case 'revoked token':
+        return { authorization: `Bearer ${revokedToken}` };
+      default: {
+        const user = userOf(caller)!;
+        if (!route.consumesToken) return user.headers;
+        return { authorization: `Bearer ${await sut.app.get(TokenService).issue(user.id)}` };
+      }
+    }
+  }
+
+  /** A project of the owner with one file and one activity, all carrying the same marker. */
+  async function aFixture(): Promise<Fixture> {
+    const marker = `m${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const project = await createProject(sut.app, owner, { name: `secret project ${marker}`, description: `secret plans ${marker}` });
+    const file = await inject({
+      method: 'POST',
+      url: `/api/projects/${project.id}/files`,
+      headers: owner.headers,
+      payload: { path: `secret/${marker}.ts`, content: `const secret = '${marker}';` },
+    });
+    expect(file.statusCode).toBe(201);
+    const activity = await inject({
+      method: 'POST',
+      url: `/api/projects/${project.id}/activities`,
+      headers: owner.headers,
+      payload: { agent: `agent-${marker}`, action: `action-${marker}`, payload: { secret: marker } },
+    });
+    expect(activity.statusCode).toBe(201);
+    return { marker, projectId: project.id, fileId: file.json().id };
+  }
+
+  /**
+   * A digest of every row of every table. api_tokens.last_used_at is left out: a token's use is
+   * recorded by design whenever the token cache misses, and says nothing about what a request changed.
+   */
+  async function dataDigest(): Promise<Record<string, string>> {
+    const [row] = await db.query(`
+      SELECT (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM users t) AS users,
+             (SELECT md5(coalesce(string_agg((t.id, t.user_id, t.token_hash, t.created_at, t.revoked_at)::text, ',' ORDER BY t.id), ''))
+                FROM api_tokens t) AS api_tokens,
+             (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM projects t) AS projects,
+             (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM files t) AS files,
+             (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM agent_activities t) AS agent_activities`);
+    return row;
+  }
+
+  describe(`every /api route x every caller (${ROUTES.length} routes x ${CALLERS.length} callers = ${ROWS.length} rows)`, () => {
+    it.each(ROWS)('$route as $caller -> $expected', async ({ route: routeName, caller, expected }) => {
+      const route = ROUTES.find((r) => r.name === routeName)!;
+      const fixture = await aFixture();
+      const ctx = { callerId: userOf(caller)?.id, ownerId: owner.id, ownerEmail: owner.email };
+      const headers = await headersOf(caller, route);
+      const before = await dataDigest();
+
+      const res = await inject({ ...route.request(fixture, ctx), headers });
+
+      expect({ status: res.statusCode, body: res.body.slice(0, 300) }).toEqual({ status: expected, body: expect.any(String) });
+      if (expected >= 400) {
+        expectCleanError(res);
+      } else if (expected !== 204) {
+        route.check?.(res.json(), fixture, caller, ctx.callerId);
+      }
+      if (caller !== 'owner') {
+        // Not the name, the description, the path, the content, the activity, nor the ids.
+        expect(res.body).not.toContain(fixture.marker);
+        expect(res.body).not.toContain(fixture.projectId);
+        expect(res.body).not.toContain(fixture.fileId);
+      }
+      if (mustNotWrite(route, caller, expected)) expect(await dataDigest()).toEqual(before);
+      if (expected === 404) {
+        // Another user's project answers exactly like one that does not exist: no existence oracle.
+        const missing = await inject({ ...route.request({ ...fixture, projectId: randomUUID(), fileId: randomUUID() }, ctx), headers });
+        const { requestId: _a, ...answer } = res.json();
+        const { requestId: _b, ...missingAnswer } = missing.json();
+        expect(answer).toEqual(missingAnswer);
+      }
+    });
+
+    it('covers every route the /api controllers declare, each with every caller', () => {
+      const fastify = sut.app.getHttpAdapter().getInstance();
+      const covered = [...new Set(ROUTES.map((r) => r.name.replace(/\?.*$/, '')))].sort();
+
+      expect(covered).toEqual(declaredRoutes([AuthController, UsersController, ProjectController, FileController, ActivityController]));
+      for (const name of covered) {
+        const [method, url] = name.split(' ');
+        expect({ name, served: fastify.hasRoute({ method: method as Method, url }) }).toEqual({ name, served: true });
+      }
+      expect(ROWS).toHaveLength(ROUTES.length * CALLERS.length);
+    });
+  });
+
+  describe('leaks through the side doors', () => {
+    it('batch-get with only another user’s ids answers nothing; mixed with own ids answers only the own', async () => {
+      const a = await aFixture();
+      const b = await aFixture();
+      const mine = await createProject(sut.app, other, { name: 'other’s own' });
+
+      const onlyTheirs = await inject({ method: 'POST', url: '/api/projects/batch-get', headers: other.headers, payload: { ids: [a.projectId, b.projectId] } });
+      const mixed = await inject({
+        method: 'POST',
+        url: '/api/projects/batch-get',
+        headers: other.headers,
+        payload: { ids: [a.projectId, mine.id, b.projectId, a.projectId] },
+      });
+      const asAdmin = await inject({ method: 'POST', url: '/api/projects/batch-get', headers: admin.headers, payload: { ids: [a.projectId] } });
+
+      expect(onlyTheirs.json()).toEqual({ items: [] });
+      expect(mixed.json().items.map((i: { id: string }) => i.id)).toEqual([mine.id]);
+      expect(asAdmin.json()).toEqual({ items: [] });
+      for (const res of [onlyTheirs, mixed, asAdmin]) {
+        expect(res.body).not.toContain(a.marker);
+        expect(res.body).not.toContain(b.marker);
+      }
+    });
+
+    it('include=files,activities of another user’s project answers 404 with none of its files or activities', async () => {
+      const f = await aFixture();
+
+      for (const include of ['files', 'activities', 'files,activities', 'activities,files']) {
+        for (const user of [other, admin]) {
+          const res = await inject({ method: 'GET', url: `/api/projects/${f.projectId}?include=${include}`, headers: user.headers });
+          expect(res.statusCode).toBe(404);
+          expect(res.body).not.toContain(f.marker);
+          expectCleanError(res);
+        }
+      }
+    });
+
+    it('bulk status update with another user’s ids changes none of their rows, and says so', async () => {
+      const targets = [await aFixture(), await aFixture(), await aFixture()];
+      const mine = await createProject(sut.app, other);
+      const ids = targets.map((t) => t.projectId);
+      const rowsBefore = await db.query('SELECT id, status, updated_at::text FROM projects WHERE id = ANY($1::uuid[]) ORDER BY id', [ids]);
+
+      const res = await inject({ method: 'PATCH', url: '/api/projects/status', headers: other.headers, payload: { ids: [...ids, mine.id], status: 'draft' } });
+      const asAdmin = await inject({ method: 'PATCH', url: '/api/projects/status', headers: admin.headers, payload: { ids, status: 'draft' } });
+
+      expect(res.json()).toEqual({ updated: 1 });
+      expect(asAdmin.json()).toEqual({ updated: 0 });
+      expect(await db.query('SELECT id, status, updated_at::text FROM projects WHERE id = ANY($1::uuid[]) ORDER BY id', [ids])).toEqual(rowsBefore);
+      const [{ status }] = await db.query('SELECT status FROM projects WHERE id = $1', [mine.id]);
+      expect(status).toBe('draft');
+    });
+
+    it('a path conflict inside another user’s project answers 404, not 409: the paths there stay unknowable', async () => {
+      const f = await aFixture();
+      const path = `secret/${f.marker}.ts`;
+
+      const create = await inject({ method: 'POST', url: `/api/projects/${f.projectId}/files`, headers: other.headers, payload: { path, content: 'x' } });
+      const rename = await inject({ method: 'PATCH', url: `/api/projects/${f.projectId}/files/${f.fileId}`, headers: other.headers, payload: { path } });
+
+      expect([create.statusCode, rename.statusCode]).toEqual([404, 404]);
+      expect(create.body).not.toContain(f.marker);
+      expect(rename.body).not.toContain(f.marker);
+    });
+
+    it('a file id is only reachable through its own project, even for its owner', async () => {
+      const f = await aFixture();
+      const otherProjectOfOwner = await createProject(sut.app, owner);
+      const theirs = await createProject(sut.app, other);
+
+      const viaOwnersOther = await inject({ method: 'GET', url: `/api/projects/${otherProjectOfOwner.id}/files/${f.fileId}`, headers: owner.headers });
+      const viaIntrudersOwn = await inject({ method: 'GET', url: `/api/projects/${theirs.id}/files/${f.fileId}`, headers: other.headers });
+      const deleteViaOwn = await inject({ method: 'DELETE', url: `/api/projects/${theirs.id}/files/${f.fileId}`, headers: other.headers });
+
+      expect([viaOwnersOther.statusCode, viaIntrudersOwn.statusCode, deleteViaOwn.statusCode]).toEqual([404, 404, 404]);
+      expect(viaIntrudersOwn.body).not.toContain(f.marker);
+      const [{ count }] = await db.query('SELECT count(*)::int AS count FROM files WHERE id = $1', [f.fileId]);
+      expect(count).toBe(1);
+    });
+
+    it('a cursor of the owner’s file list pages nothing of it for another user', async () => {
+      const f = await aFixture();
+      await inject({ method: 'POST', url: `/api/projects/${f.projectId}/files`, headers: owner.headers, payload: { path: `secret/z-${f.marker}.ts`, content: 'x' } });
+      const first = await inject({ method: 'GET', url: `/api/projects/${f.projectId}/files?limit=1`, headers: owner.headers });
+      const cursor = first.json().nextCursor as string;
+      expect(cursor).toEqual(expect.any(String));
+
+      const res = await inject({ method: 'GET', url: `/api/projects/${f.projectId}/files?limit=1&cursor=${encodeURIComponent(cursor)}`, headers: other.headers });
+
+      expect(res.statusCode).toBe(404);
+      expect(res.body).not.toContain(f.marker);
+    });
+
+    const CACHED_URLS: [string, (f: Fixture) => string][] = [
+      ['GET /api/projects/:id', (f) => `/api/projects/${f.projectId}`],
+      ['GET /api/projects/:id?include=files,activities', (f) => `/api/projects/${f.projectId}?include=files,activities`],
+      ['GET /api/projects/:id/files', (f) => `/api/projects/${f.projectId}/files`],
+      ['GET /api/projects/:id/files/:fileId', (f) => `/api/projects/${f.projectId}/files/${f.fileId}`],
+      ['GET /api/projects/:id/activities', (f) => `/api/projects/${f.projectId}/activities`],
+    ];
+
+    it.each(CACHED_URLS)('response cache: %s cached for the owner is never served to anybody else', async (_name, urlOf) => {
+      const f = await aFixture();
+      const url = urlOf(f);
+      const first = await inject({ method: 'GET', url, headers: owner.headers });
+      const cached = await inject({ method: 'GET', url, headers: owner.headers });
+      expect([first.statusCode, cached.statusCode, cached.headers['x-cache']]).toEqual([200, 200, 'HIT']);
+      const etag = String(cached.headers.etag);
+
+      for (const user of [other, admin]) {
+        const plain = await inject({ method: 'GET', url, headers: user.headers });
+        // The owner's ETag must not turn into a 304, which would confirm the owner's body.
+        const conditional = await inject({ method: 'GET', url, headers: { ...user.headers, 'if-none-match': etag } });
+        for (const res of [plain, conditional]) {
+          expect(res.statusCode).toBe(404);
+          expect(res.headers['x-cache']).toBeUndefined();
+          expect(res.headers.etag).toBeUndefined();
+          expect(res.body).not.toContain(f.marker);
+          expectCleanError(res);
+        }
+      }
+      const revoked = await inject({ method: 'GET', url, headers: { authorization: `Bearer ${revokedToken}` } });
+      expect(revoked.statusCode).toBe(401);
+      expect(revoked.body).not.toContain(f.marker);
+
+      // Nor did the others' 404 replace the owner's entry.
+      const again = await inject({ method: 'GET', url, headers: owner.headers });
+      expect([again.statusCode, again.headers['x-cache'], again.body]).toEqual([200, 'HIT', cached.body]);
+    });
+
+    it('response cache: the same list URL answers each user their own list', async () => {
+      const f = await aFixture();
+      const ownerList = await inject({ method: 'GET', url: '/api/projects?limit=100&status=active', headers: owner.headers });
+      const otherList = await inject({ method: 'GET', url: '/api/projects?limit=100&status=active', headers: other.headers });
+      const adminList = await inject({ method: 'GET', url: '/api/projects?limit=100&status=active', headers: admin.headers });
+
+      expect(ownerList.body).toContain(f.marker);
+      for (const res of [otherList, adminList]) {
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['x-cache']).toBe('MISS');
+        expect(res.body).not.toContain(f.marker);
+      }
+    });
+
+    it('error answers about another user’s data carry none of it: no data, no SQL, no stack', async () => {
+      const f = await aFixture();
+      const attempts: Req[] = [
+        { method: 'PATCH', url: `/api/projects/${f.projectId}`, payload: { name: `secret project ${f.marker}` } },
+        { method: 'PATCH', url: `/api/projects/${f.projectId}/files/${f.fileId}`, payload: { content: 'overwritten' } },
+        { method: 'GET', url: `/api/projects/${f.projectId}/activities?agent=agent-${f.marker}` },
+        { method: 'GET', url: `/api/projects/${f.projectId}/files?prefix=secret/` },
+        { method: 'POST', url: `/api/projects/${f.projectId}/activities/batch`, payload: { items: [{ agent: 'a', action: 'b' }, { agent: 'c', action: 'd' }] } },
+      ];
+
+      for (const attempt of attempts) {
+        const res = await inject({ ...attempt, headers: other.headers });
+        expect({ url: attempt.url, status: res.statusCode }).toEqual({ url: attempt.url, status: 404 });
+        expectCleanError(res);
+        expect(res.json().message).toMatch(/^(Project|File) not found$/);
+        expect(res.body).not.toContain(f.marker);
+        expect(res.body).not.toContain(owner.email);
+        expect(res.body).not.toContain(owner.id);
+      }
+    });
+  });
+});
