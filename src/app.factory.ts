@@ -1,11 +1,12 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { LogController } from 'fastify';
+import { FastifyReply, FastifyRequest, LogController } from 'fastify';
 import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { configureHttp } from './http/configure-http';
+import { errorBody } from './http/error-body';
 import { createRootLogger, PinoNestLogger } from './http/logger';
 import { requestIdFor } from './http/request-id';
 import { configureSecurity } from './http/security';
@@ -21,6 +22,12 @@ export async function createApp(config: AppConfig, logger: Pino = createRootLogg
     bodyLimit: config.bodyLimitBytes,
     // Keep-alive sockets with no request in flight are closed at once on shutdown.
     forceCloseConnections: 'idle',
+    // Errors Fastify's router raises before any handler (malformed URL, over-long path parameter)
+    // get the one error shape too.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      const status = (error as { statusCode?: number }).statusCode ?? 400;
+      void reply.status(status).send(errorBody(status, error.message, request.id));
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
     logger: new PinoNestLogger(logger),
