@@ -6,6 +6,9 @@ export type RedisClient = ReturnType<typeof createClient>;
 
 /** How long a Redis call may take before the caller falls back to local state. */
 export const REDIS_CALL_TIMEOUT_MS = 250;
+/** After this many failures in a row, calls fail at once for a while instead of each waiting. */
+const BREAKER_THRESHOLD = 3;
+const BREAKER_OPEN_MS = 2_000;
 
 export class RedisUnavailableError extends Error {
   constructor(reason: string) {
@@ -25,6 +28,8 @@ export class RedisConnection implements OnApplicationShutdown {
   readonly client: RedisClient | undefined;
   private subscriber: RedisClient | undefined;
   private lastErrorLog = 0;
+  private failuresInARow = 0;
+  private openUntil = 0;
   errors = 0;
 
   constructor(config: AppConfig) {
@@ -46,15 +51,20 @@ export class RedisConnection implements OnApplicationShutdown {
     const client = this.client;
     if (!client) throw new RedisUnavailableError('not configured');
     if (!client.isReady) throw new RedisUnavailableError('not connected');
+    // A slow Redis would otherwise cost every request the full timeout, several times over.
+    if (this.openUntil > Date.now()) throw new RedisUnavailableError('skipped for a moment after repeated failures');
     let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
+      const result = await Promise.race([
         run(client),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new RedisUnavailableError(`no answer within ${REDIS_CALL_TIMEOUT_MS} ms`)), REDIS_CALL_TIMEOUT_MS);
         }),
       ]);
+      this.failuresInARow = 0;
+      return result;
     } catch (err) {
+      if (++this.failuresInARow >= BREAKER_THRESHOLD) this.openUntil = Date.now() + BREAKER_OPEN_MS;
       this.noteError(err);
       throw err instanceof RedisUnavailableError ? err : new RedisUnavailableError((err as Error).message);
     } finally {

@@ -112,3 +112,42 @@ describeWithRedis('Redis going away (real PostgreSQL and Redis)', () => {
     }
   });
 });
+
+describeWithRedis('Redis slow (real PostgreSQL and Redis)', () => {
+  it('falls back to local state quickly instead of making every request wait, and recovers', async () => {
+    const target = new URL(redisUrl!);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
+    const port = await proxy.start();
+    const sut = await bootApp({ REDIS_URL: `redis://127.0.0.1:${port}`, CACHE_NAMESPACE: `t${randomUUID().slice(0, 8)}` });
+    try {
+      await redisReady(sut);
+      const user = await aUser(sut.app);
+      const project = await createProject(sut.app, user);
+
+      proxy.delayMs = 1_000;
+      const timings: number[] = [];
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const started = Date.now();
+        const write = await sut.app.inject({ method: 'PATCH', url: `/api/projects/${project.id}`, headers: user.headers, payload: { name: `s${i}` } });
+        const read = await sut.app.inject({ method: 'GET', url: `/api/projects/${project.id}`, headers: user.headers });
+        timings.push(Date.now() - started);
+        statuses.push(write.statusCode, read.statusCode);
+        expect(read.json().name).toBe(`s${i}`);
+      }
+
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      // Only the first calls wait for the timeout; then Redis is skipped for a while.
+      expect(timings.slice(5).every((ms) => ms < 250)).toBe(true);
+
+      proxy.delayMs = 0;
+      await new Promise((r) => setTimeout(r, 2_100));
+      await expect(sut.app.get(RedisConnection).call((c) => c.ping())).resolves.toBe('PONG');
+      const after = await sut.app.inject({ method: 'GET', url: '/api/auth/me', headers: user.headers });
+      expect(after.statusCode).toBe(200);
+    } finally {
+      await sut.close();
+      await proxy.cut();
+    }
+  }, 30_000);
+});

@@ -9,6 +9,8 @@ export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   port = 0;
+  /** Delay added to every answer from the target: a slow dependency rather than a dead one. */
+  delayMs = 0;
 
   constructor(
     private readonly targetHost: string,
@@ -23,7 +25,12 @@ export class TcpProxy {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => s.destroy());
       }
-      client.pipe(upstream).pipe(client);
+      client.pipe(upstream);
+      upstream.on('data', (chunk: Buffer) => {
+        if (this.delayMs === 0) client.write(chunk);
+        else setTimeout(() => client.writable && client.write(chunk), this.delayMs);
+      });
+      upstream.on('end', () => client.end());
     });
     server.listen(port, '127.0.0.1');
     await once(server, 'listening');
