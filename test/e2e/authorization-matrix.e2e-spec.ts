@@ -7,6 +7,8 @@ import { AuthController } from '../../src/auth/auth.controller';
 import { TokenService } from '../../src/auth/token.service';
 import { UsersController } from '../../src/auth/users.controller';
 import { FileController } from '../../src/files/file.controller';
+import { DebugController } from '../../src/debugging/debug.controller';
+import { PerformanceController } from '../../src/monitoring/performance.controller';
 import { ProjectController } from '../../src/projects/project.controller';
 import { aUser, createProject, TEST_PASSWORD, TestUser } from '../support/factories';
 import { bootApp, TestApp } from '../support/test-app';
@@ -14,7 +16,7 @@ import { bootApp, TestApp } from '../support/test-app';
 /**
  * Every /api route x every kind of caller, one row each. The API is owner-scoped: an admin is not
  * an owner, so an admin reading someone else's project gets the same 404 as anybody else; the
- * admin role only opens /api/users.
+ * admin role only opens /api/users, /api/performance and /debug.
  */
 
 type Inject = Parameters<TestApp['app']['inject']>[0];
@@ -97,6 +99,63 @@ const ROUTES: Route[] = [
     ok: 200,
     writes: 'never',
     request: () => ({ method: 'GET', url: '/api/users?limit=5' }),
+  },
+  {
+    name: 'GET /api/performance/metrics',
+    access: 'admin',
+    ok: 200,
+    writes: 'never',
+    request: () => ({ method: 'GET', url: '/api/performance/metrics' }),
+  },
+  {
+    name: 'GET /api/performance/timing/:operation',
+    access: 'admin',
+    // Nothing was timed under this name: the admin passes the guard and gets the route's 404.
+    ok: 404,
+    writes: 'never',
+    request: () => ({ method: 'GET', url: '/api/performance/timing/never-timed' }),
+  },
+  {
+    name: 'POST /api/performance/reset',
+    access: 'admin',
+    ok: 204,
+    writes: 'never',
+    request: () => ({ method: 'POST', url: '/api/performance/reset' }),
+  },
+  {
+    name: 'GET /debug/pool-status',
+    access: 'admin',
+    ok: 200,
+    writes: 'never',
+    request: () => ({ method: 'GET', url: '/debug/pool-status' }),
+  },
+  {
+    name: 'GET /debug/db-test',
+    access: 'admin',
+    ok: 200,
+    writes: 'never',
+    request: () => ({ method: 'GET', url: '/debug/db-test?num_tests=1&delay=0' }),
+  },
+  {
+    name: 'GET /debug/cache',
+    access: 'admin',
+    ok: 200,
+    writes: 'never',
+    request: () => ({ method: 'GET', url: '/debug/cache' }),
+  },
+  {
+    name: 'POST /debug/cache/flush',
+    access: 'admin',
+    ok: 200,
+    writes: 'never',
+    request: () => ({ method: 'POST', url: '/debug/cache/flush' }),
+  },
+  {
+    name: 'GET /debug/config',
+    access: 'admin',
+    ok: 200,
+    writes: 'never',
+    request: () => ({ method: 'GET', url: '/debug/config' }),
   },
   {
     name: 'POST /api/users/:id/tokens',
@@ -406,7 +465,9 @@ describe('authorization matrix (real PostgreSQL)', () => {
       const fastify = sut.app.getHttpAdapter().getInstance();
       const covered = [...new Set(ROUTES.map((r) => r.name.replace(/\?.*$/, '')))].sort();
 
-      expect(covered).toEqual(declaredRoutes([AuthController, UsersController, ProjectController, FileController, ActivityController]));
+      expect(covered).toEqual(
+        declaredRoutes([AuthController, UsersController, ProjectController, FileController, ActivityController, PerformanceController, DebugController]),
+      );
       for (const name of covered) {
         const [method, url] = name.split(' ');
         expect({ name, served: fastify.hasRoute({ method: method as Method, url }) }).toEqual({ name, served: true });
