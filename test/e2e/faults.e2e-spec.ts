@@ -5,6 +5,7 @@ import { AppConfig } from '../../src/config/app-config';
 import { migrate } from '../../src/database/migrate';
 import { PoolObserver } from '../../src/database/pool-observer';
 import { DatabaseProcess } from '../support/database-process';
+import { recordFigure } from '../support/figures';
 import { aUser, createProject } from '../support/factories';
 import { freePort } from '../support/server-process';
 import { bootApp, TestApp } from '../support/test-app';
@@ -59,11 +60,14 @@ describe('database down during traffic (own embedded PostgreSQL, stopped and sta
       await postgres.stop();
       const ready = await waitFor(() => sut.app.inject({ method: 'GET', url: '/health/ready' }), (r) => r.statusCode === 503, 2_000);
       expect(ready.ms).toBeLessThan(2_000);
+      recordFigure('database stopped: readiness 503 after', ready.ms, 'ms');
 
       const started = Date.now();
       const uncached = await sut.app.inject({ method: 'POST', url: '/api/projects', headers: user.headers, payload: { name: 'while down' } });
-      expect(Date.now() - started).toBeLessThan(1_000 + 500);
+      const failedAfter = Date.now() - started;
+      expect(failedAfter).toBeLessThan(1_000 + 500);
       expect(uncached.statusCode).toBe(503);
+      recordFigure('database stopped: a write answered 503 after', failedAfter, 'ms');
       expect(uncached.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable', requestId: expect.any(String) });
       expect(uncached.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|postgres/i);
       const cached = await sut.app.inject({ method: 'GET', url: cachedUrl, headers: user.headers });
@@ -77,6 +81,7 @@ describe('database down during traffic (own embedded PostgreSQL, stopped and sta
         5_000,
       );
       expect(back.ms).toBeLessThan(5_000);
+      recordFigure('database restarted: first successful write after', back.ms, 'ms');
       expect((await sut.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
     } finally {
       stop = true;
@@ -109,6 +114,7 @@ describe('pool exhaustion and statement timeout over HTTP (real PostgreSQL)', ()
     const started = Date.now();
     const res = await sut.app.inject({ method: 'GET', url: '/api/projects', headers: user.headers });
     const took = Date.now() - started;
+    recordFigure('pool exhausted (DB_POOL_TIMEOUT_MS=300): 503 after', took, 'ms');
 
     expect(res.statusCode).toBe(503);
     expect(res.json().message).toMatch(/busy/);
@@ -125,15 +131,16 @@ describe('pool exhaustion and statement timeout over HTTP (real PostgreSQL)', ()
     const locker = new Client({ connectionString: sut.url });
     await locker.connect();
     try {
-        await locker.query('BEGIN');
-        await locker.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [project.id]);
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [project.id]);
 
-        const started = Date.now();
-        const blocked = await sut.app.inject({ method: 'PATCH', url: `/api/projects/${project.id}`, headers: user.headers, payload: { name: 'x' } });
+      const started = Date.now();
+      const blocked = await sut.app.inject({ method: 'PATCH', url: `/api/projects/${project.id}`, headers: user.headers, payload: { name: 'x' } });
 
-        expect(blocked.statusCode).toBe(503);
-        expect(blocked.json().message).toMatch(/statement timeout/);
-        expect(Date.now() - started).toBeLessThan(1500 + 1000);
+      expect(blocked.statusCode).toBe(503);
+      expect(blocked.json().message).toMatch(/statement timeout/);
+      expect(Date.now() - started).toBeLessThan(1500 + 1000);
+      recordFigure('statement timeout (DB_STATEMENT_TIMEOUT_MS=1500): 503 after', Date.now() - started, 'ms');
     } finally {
       await locker.query('ROLLBACK');
       await locker.end();

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { recordFigure } from '../support/figures';
 import { createTestDatabase, dropTestDatabase } from '../support/test-database';
 import { freePort, ServerProcess } from '../support/server-process';
 
@@ -89,6 +90,10 @@ describe('shutdown under load (server process, real PostgreSQL)', () => {
     expect(acked.filter((id) => !stored.has(id))).toEqual([]);
     // Nothing was written without being acknowledged either: no response was lost mid-way.
     expect(rows.length).toBe(acked.length);
+    recordFigure('SIGTERM under load: exit after', ms, 'ms');
+    recordFigure('SIGTERM under load: acknowledged writes / rows stored', `${acked.length} / ${rows.length}`);
+    recordFigure('SIGTERM under load: answers', JSON.stringify(Object.fromEntries(statuses)));
+    recordFigure('SIGTERM under load: client-side connection errors', JSON.stringify(Object.fromEntries(failures)));
     expect([...statuses.keys()].every((s) => s === 201 || s === 503)).toBe(true);
   }, 60_000);
 });
