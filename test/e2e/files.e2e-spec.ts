@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { aUser, createProject, tableCounts, TestUser } from '../support/factories';
+import { aUser, capturePoolQueries, createProject, tableCounts, TestUser } from '../support/factories';
 import { bootApp, TestApp } from '../support/test-app';
 
 const TIMESTAMP = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
@@ -443,14 +443,10 @@ describe('files API (real PostgreSQL)', () => {
       await addFile(alice, project.id, { path: 'src/b.ts' });
       const url = `${filesUrl(project.id)}?prefix=src%2F&limit=1`;
       const { nextCursor } = (await inject({ method: 'GET', url, headers: alice.headers })).json();
-      const spy = jest.spyOn(db, 'query');
-      let call: unknown[] | undefined;
-      try {
-        await inject({ method: 'GET', url: `${url}&cursor=${encodeURIComponent(nextCursor)}`, headers: alice.headers });
-        call = spy.mock.calls.find(([sql]) => String(sql).includes('starts_with'));
-      } finally {
-        spy.mockRestore();
-      }
+      const calls = await capturePoolQueries(sut.app, () =>
+        inject({ method: 'GET', url: `${url}&cursor=${encodeURIComponent(nextCursor)}`, headers: alice.headers }),
+      );
+      const call = calls.find(([sql]) => sql.includes('starts_with'));
       const [sql, params] = call as [string, unknown[]];
 
       const plan = await db.transaction(async (tx) => {

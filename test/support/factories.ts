@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { Role } from '../../src/auth/auth.types';
 import { hashPassword } from '../../src/auth/password';
 import { TokenService } from '../../src/auth/token.service';
@@ -50,4 +51,22 @@ export async function tableCounts(app: NestFastifyApplication): Promise<Record<s
            (SELECT coalesce(max(updated_at), 'epoch')::text FROM projects) AS projects_updated,
            (SELECT coalesce(max(updated_at), 'epoch')::text FROM files) AS files_updated`);
   return row;
+}
+
+/**
+ * Captures the statements reads send to the pool (as named prepared statements), so a test can
+ * EXPLAIN exactly what the API ran.
+ */
+export async function capturePoolQueries(app: NestFastifyApplication, run: () => Promise<unknown>): Promise<[string, unknown[]][]> {
+  const pool = (app.get(DataSource).driver as PostgresDriver).master as { query: (...args: unknown[]) => unknown };
+  const spy = jest.spyOn(pool, 'query');
+  try {
+    await run();
+    return spy.mock.calls
+      .map(([q]) => q as { text?: string; values?: unknown[] })
+      .filter((q) => typeof q?.text === 'string')
+      .map((q) => [q.text!, q.values ?? []]);
+  } finally {
+    spy.mockRestore();
+  }
 }
