@@ -34,7 +34,7 @@ export async function createApp(config: AppConfig, logger: Pino = createRootLogg
     // Fastify's own JSON parser only: the API takes JSON, and Nest would also accept form bodies.
     bodyParser: false,
   });
-  await configureSecurity(app, config);
+  configureSecurity(app, config);
   configureHttp(app);
   setUpOpenApi(app);
   await app.init();

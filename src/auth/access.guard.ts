@@ -14,6 +14,9 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]{1,128})$/;
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
+  // Per route, once: decorator metadata does not change at run time.
+  private readonly routes = new WeakMap<object, { isPublic: boolean; adminOnly: boolean }>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenService,
@@ -21,19 +24,32 @@ export class AccessGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
+    const { isPublic, adminOnly } = this.route(context);
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) === true;
     const problem = isPublic ? undefined : await this.identify(request);
 
     await this.rateLimit.canActivate(context);
 
     if (isPublic) return true;
     if (problem !== undefined) throw new UnauthorizedException(problem);
-    if (this.reflector.getAllAndOverride<boolean>(ADMIN_KEY, targets) && request.user!.role !== 'admin') {
+    if (adminOnly && request.user!.role !== 'admin') {
       throw new ForbiddenException('Admin role required');
     }
     return true;
+  }
+
+  private route(context: ExecutionContext): { isPublic: boolean; adminOnly: boolean } {
+    const handler = context.getHandler();
+    let route = this.routes.get(handler);
+    if (route === undefined) {
+      const targets = [handler, context.getClass()];
+      route = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) === true,
+        adminOnly: this.reflector.getAllAndOverride<boolean>(ADMIN_KEY, targets) === true,
+      };
+      this.routes.set(handler, route);
+    }
+    return route;
   }
 
   /** Sets request.user for a valid token; otherwise returns why the caller is not authenticated. */

@@ -39,6 +39,8 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly sweeper: NodeJS.Timeout;
   readonly responses: TieredCache<CachedResponse>;
   readonly tokens: TieredCache<ResolvedToken>;
+  /** "user U owns project P", so writes into a project skip an ownership query; dropped with the project. */
+  readonly ownership: TieredCache<true>;
 
   constructor(
     private readonly config: AppConfig,
@@ -57,6 +59,7 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
     };
     this.responses = new TieredCache<CachedResponse>({ ...common, name: 'http', ttlMs: config.cache.ttlMs });
     this.tokens = new TieredCache<ResolvedToken>({ ...common, name: 'tokens', ttlMs: Math.max(1, config.tokenCacheTtlMs) });
+    this.ownership = new TieredCache<true>({ ...common, name: 'ownership', ttlMs: config.cache.ttlMs });
     this.sweeper = setInterval(() => this.versions.sweep(), SWEEP_MS);
     this.sweeper.unref();
   }
@@ -70,7 +73,7 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   stats(): CacheStatsSnapshot[] {
-    return [this.responses.stats(), this.tokens.stats()];
+    return [this.responses.stats(), this.tokens.stats(), this.ownership.stats()];
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -82,7 +85,7 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Drops every entry of every cache, here and in Redis (other instances' L1 expire by TTL). */
   async flush(): Promise<void> {
-    await Promise.all([this.responses.clear(), this.tokens.clear()]);
+    await Promise.all([this.responses.clear(), this.tokens.clear(), this.ownership.clear()]);
   }
 
   /** Makes every entry tagged with one of `tags` stale, here at once and elsewhere via Redis. */

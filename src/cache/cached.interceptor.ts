@@ -47,7 +47,8 @@ export class CachedInterceptor implements NestInterceptor {
       return { body, etag: etagOf(body) };
     };
     return from(this.cache.responses.getOrLoad(key, tags, load, options.ttlMs)).pipe(
-      map(({ value, source }) => this.send(request, reply, value, source === 'l1' || source === 'l2' ? 'HIT' : 'MISS')),
+      // The loader always produces a response, so there is a value here.
+      map(({ value, source }) => this.send(request, reply, value!, source === 'l1' || source === 'l2' ? 'HIT' : 'MISS')),
     );
   }
 

@@ -58,7 +58,7 @@ export class TieredCache<V> {
   private readonly l1: CacheableMemory;
   private readonly manager: Cache;
   private readonly l2: Keyv | undefined;
-  private readonly inflight = new Map<string, Inflight<{ value: V; source: CacheSource }>>();
+  private readonly inflight = new Map<string, Inflight<{ value: V | undefined; source: CacheSource }>>();
   private hits = 0;
   private misses = 0;
   private loads = 0;
@@ -96,7 +96,12 @@ export class TieredCache<V> {
    * The value for `key`: from L1, L2 or `load`. Concurrent callers share one load, unless a
    * write bumped a tag since that load began (its result would already be stale).
    */
-  async getOrLoad(key: string, tags: readonly string[], load: () => Promise<V>, ttlMs = this.o.ttlMs): Promise<{ value: V; source: CacheSource }> {
+  async getOrLoad(
+    key: string,
+    tags: readonly string[],
+    load: () => Promise<V | undefined>,
+    ttlMs = this.o.ttlMs,
+  ): Promise<{ value: V | undefined; source: CacheSource }> {
     const cached = this.peek(key, tags);
     if (cached !== undefined) return { value: cached, source: 'l1' };
 
@@ -146,9 +151,9 @@ export class TieredCache<V> {
     key: string,
     tags: readonly string[],
     snapshot: number[],
-    load: () => Promise<V>,
+    load: () => Promise<V | undefined>,
     ttlMs: number,
-  ): Promise<{ value: V; source: CacheSource }> {
+  ): Promise<{ value: V | undefined; source: CacheSource }> {
     if (this.l2) {
       const fromL2 = await this.readL2(key, tags);
       if (fromL2 !== undefined) {

@@ -1,4 +1,4 @@
-import { queuePoolStatus, snapshotOf } from './pool-observer';
+import { PoolObserver, queuePoolStatus, snapshotOf } from './pool-observer';
 import { backoffMs } from './migrate';
 
 describe('pool arithmetic (SQLAlchemy QueuePool semantics)', () => {
@@ -30,5 +30,66 @@ describe('backoffMs', () => {
     expect(backoffMs(3, 200, 5000, () => 1)).toBe(1600);
     expect(backoffMs(10, 200, 5000, () => 1)).toBe(5000);
     expect(backoffMs(10, 200, 5000, () => 0)).toBe(2500);
+  });
+});
+
+describe('pre-ping (PoolObserver.attach on a stand-in pool)', () => {
+  class FakeClient {
+    released: unknown[] = [];
+    constructor(private readonly alive: boolean) {}
+    async query(): Promise<unknown> {
+      if (!this.alive) throw new Error('Connection terminated unexpectedly');
+      return { rows: [] };
+    }
+    release = (err?: unknown) => this.released.push(err ?? 'ok');
+  }
+
+  function fakePool(clients: FakeClient[]) {
+    const listeners: Record<string, ((...a: unknown[]) => void)[]> = {};
+    return {
+      totalCount: 1,
+      idleCount: 1,
+      waitingCount: 0,
+      on(event: string, fn: (...a: unknown[]) => void) {
+        (listeners[event] ??= []).push(fn);
+      },
+      emit(event: string, ...args: unknown[]) {
+        for (const fn of listeners[event] ?? []) fn(...args);
+      },
+      async connect() {
+        const client = clients.shift()!;
+        this.emit('acquire', client);
+        return client;
+      },
+    };
+  }
+
+  const config = { pool: { size: 1, maxOverflow: 1, timeoutMs: 100, prePing: true, prePingIdleMs: 0 }, poolMax: 2 };
+
+  it('pings a connection that sat idle, drops it when dead and hands out the next one', async () => {
+    const reused = new FakeClient(false);
+    const fresh = new FakeClient(true);
+    const pool = fakePool([reused, fresh]);
+    const sut = new PoolObserver(config as never);
+    sut.attach(pool as never);
+    pool.emit('release', undefined, reused); // it was used before and went idle
+
+    const client = await (pool.connect as () => Promise<FakeClient>)();
+
+    expect(client).toBe(fresh);
+    expect(reused.released).toHaveLength(1);
+    expect(reused.released[0]).toBeInstanceOf(Error);
+    expect(sut.acquireStats().prePingFailures).toBe(1);
+  });
+
+  it('does not ping with DB_PRE_PING off', async () => {
+    const reused = new FakeClient(false);
+    const pool = fakePool([reused]);
+    const sut = new PoolObserver({ ...config, pool: { ...config.pool, prePing: false } } as never);
+    sut.attach(pool as never);
+    pool.emit('release', undefined, reused);
+
+    expect(await (pool.connect as () => Promise<FakeClient>)()).toBe(reused);
+    expect(sut.acquireStats().prePingFailures).toBe(0);
   });
 });

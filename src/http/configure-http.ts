@@ -1,5 +1,6 @@
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger as Pino } from 'pino';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 import { InputSanityPipe } from './input-sanity.pipe';
 
@@ -23,18 +24,21 @@ export function configureHttp(app: NestFastifyApplication): void {
     reply.header('x-request-id', request.id);
     done();
   });
-  fastify.addHook('onResponse', (request, reply, done) => {
-    request.log.info(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        statusCode: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 100) / 100,
-      },
-      'request completed',
-    );
-    done();
-  });
+  // One line per request at info; with info off (e.g. LOG_LEVEL=warn) the hook is not even added.
+  if ((fastify.log as unknown as Pino).isLevelEnabled('info')) {
+    fastify.addHook('onResponse', (request, reply, done) => {
+      request.log.info(
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? 'unmatched',
+          statusCode: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 100) / 100,
+        },
+        'request completed',
+      );
+      done();
+    });
+  }
 
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(

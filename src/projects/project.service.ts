@@ -46,7 +46,14 @@ export class ProjectService {
    * exactly like a missing one.
    */
   async requireOwned(user: AuthUser, projectId: string): Promise<void> {
-    if (!(await this.projects.existsOwned(user.id, projectId))) throw new NotFoundException(NOT_FOUND);
+    // Ownership never moves; only deleting the project (which bumps its tag) ends it.
+    const key = `${user.id}:${projectId.toLowerCase()}`;
+    const tags = [CacheTags.project(projectId)];
+    if (this.cache.ownership.peek(key, tags)) return;
+    const { value } = await this.cache.ownership.getOrLoad(key, tags, async () =>
+      (await this.projects.existsOwned(user.id, projectId)) ? true : undefined,
+    );
+    if (!value) throw new NotFoundException(NOT_FOUND);
   }
 
   @Timed('projects.list')

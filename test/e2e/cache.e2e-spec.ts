@@ -125,7 +125,7 @@ describe('response cache (real PostgreSQL)', () => {
     expect(http.hits).toBeGreaterThan(0);
     expect(http.misses).toBeGreaterThan(0);
     expect(http.loads).toBeGreaterThan(0);
-    expect(stats.map((s) => s.cache)).toEqual(['http', 'tokens']);
+    expect(stats.map((s) => s.cache)).toEqual(['http', 'tokens', 'ownership']);
   });
 });
 

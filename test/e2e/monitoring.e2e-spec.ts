@@ -157,7 +157,7 @@ describe('monitoring and debugging (real PostgreSQL)', () => {
     it('reports per-cache statistics', async () => {
       const res = await sut.app.inject({ method: 'GET', url: '/debug/cache', headers: admin.headers });
 
-      expect(res.json()).toMatchObject({ enabled: true, redis: { configured: false }, caches: [{ cache: 'http' }, { cache: 'tokens' }] });
+      expect(res.json()).toMatchObject({ enabled: true, redis: { configured: false }, caches: [{ cache: 'http' }, { cache: 'tokens' }, { cache: 'ownership' }] });
     });
 
     it('flushes every cache on demand', async () => {

@@ -105,7 +105,7 @@ describeWithRedis('Redis going away (real PostgreSQL and Redis)', () => {
       await redisReady(sut);
       const after = await sut.app.inject({ method: 'GET', url: `/api/projects/${project.id}`, headers: user.headers });
       expect(after.statusCode).toBe(200);
-      expect(sut.app.get(CacheService).stats().length).toBe(2);
+      expect(sut.app.get(CacheService).stats().length).toBe(3);
     } finally {
       await sut.close();
       await proxy.cut();
