@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { RequestMethod, Type } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DataSource } from 'typeorm';
 import { ActivityController } from '../../src/activities/activity.controller';
 import { AuthController } from '../../src/auth/auth.controller';
@@ -11,6 +9,7 @@ import { DebugController } from '../../src/debugging/debug.controller';
 import { PerformanceController } from '../../src/monitoring/performance.controller';
 import { ProjectController } from '../../src/projects/project.controller';
 import { aUser, createProject, TEST_PASSWORD, TestUser } from '../support/factories';
+import { declaredRoutes } from '../support/routes';
 import { bootApp, TestApp } from '../support/test-app';
 
 /**
@@ -292,24 +291,6 @@ const ROUTES: Route[] = [
     check: (body, f) => expect(body.items[0].action).toContain(f.marker),
   },
 ];
-
-/** The routes of the /api controllers, read from the metadata Nest routes by, as "METHOD /path/:param". */
-function declaredRoutes(controllers: Type[]): string[] {
-  const routes: string[] = [];
-  for (const controller of controllers) {
-    const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
-    const proto = controller.prototype as Record<string, unknown>;
-    for (const name of Object.getOwnPropertyNames(proto)) {
-      const handler = proto[name];
-      if (name === 'constructor' || typeof handler !== 'function') continue;
-      const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-      const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
-      if (method === undefined || path === undefined) continue;
-      routes.push(`${RequestMethod[method]} /${[base, path].flatMap((part) => part.split('/')).filter(Boolean).join('/')}`);
-    }
-  }
-  return routes.sort();
-}
 
 function expectedStatus(route: Route, caller: Caller): number {
   if (route.access === 'public') return route.ok;
