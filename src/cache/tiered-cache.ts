@@ -123,11 +123,6 @@ export class TieredCache<V> {
     }
   }
 
-  async delete(key: string): Promise<void> {
-    this.l1.delete(key);
-    if (this.l2 && this.o.redis.ready) await this.o.redis.call(() => this.manager.del(key)).catch((err) => this.noteError(err));
-  }
-
   async clear(): Promise<void> {
     this.l1.clear();
     if (this.l2 && this.o.redis.ready) await this.o.redis.call(() => this.l2!.clear()).catch((err) => this.noteError(err));

@@ -6,6 +6,7 @@ import { RedisConnection } from '../cache/redis-connection';
 import { AppConfig } from '../config/app-config';
 import { classifyDbError, PoolTimeoutError } from '../database/database.errors';
 import { PoolObserver, PoolSnapshot, queuePoolStatus } from '../database/pool-observer';
+import { RateLimitStorage } from '../http/rate-limit/rate-limit.storage';
 
 export interface DbTestResult {
   readonly test: number;
@@ -28,6 +29,7 @@ export class DebugService {
     private readonly cache: CacheService,
     private readonly redis: RedisConnection,
     private readonly config: AppConfig,
+    private readonly rateLimits: RateLimitStorage,
   ) {}
 
   poolStatus() {
@@ -80,6 +82,7 @@ export class DebugService {
       enabled: this.cache.enabled,
       redis: { configured: this.redis.enabled, ready: this.redis.ready, errors: this.redis.errors },
       caches: this.cache.stats(),
+      rate_limit: { local_keys: this.rateLimits.size, redis_fallbacks: this.rateLimits.fallbacks },
     };
   }
 

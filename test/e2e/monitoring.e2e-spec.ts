@@ -157,7 +157,12 @@ describe('monitoring and debugging (real PostgreSQL)', () => {
     it('reports per-cache statistics', async () => {
       const res = await sut.app.inject({ method: 'GET', url: '/debug/cache', headers: admin.headers });
 
-      expect(res.json()).toMatchObject({ enabled: true, redis: { configured: false }, caches: [{ cache: 'http' }, { cache: 'tokens' }, { cache: 'ownership' }] });
+      expect(res.json()).toMatchObject({
+        enabled: true,
+        redis: { configured: false },
+        caches: [{ cache: 'http' }, { cache: 'tokens' }, { cache: 'ownership' }],
+        rate_limit: { local_keys: expect.any(Number), redis_fallbacks: 0 },
+      });
     });
 
     it('flushes every cache on demand', async () => {

@@ -29,8 +29,9 @@ export class RateLimitStorageModule {}
         storage,
       }),
     }),
+    RateLimitStorageModule,
   ],
   providers: [RateLimitGuard, RateLimitStats],
-  exports: [RateLimitGuard, RateLimitStats, ThrottlerModule],
+  exports: [RateLimitGuard, RateLimitStats, RateLimitStorageModule, ThrottlerModule],
 })
 export class RateLimitModule {}

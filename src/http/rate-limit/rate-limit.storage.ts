@@ -6,7 +6,7 @@ import { RedisConnection } from '../../cache/redis-connection';
 import { hitWindow, WindowHit, WindowState, WINDOW_LUA } from './sliding-window';
 
 // Bounds memory whatever the number of distinct clients (e.g. an IP scan): ~100 bytes a key.
-const MAX_LOCAL_KEYS = 200_000;
+export const MAX_LOCAL_KEYS = 200_000;
 const SWEEP_INTERVAL_MS = 30_000;
 
 interface LocalEntry extends WindowState {
