@@ -21,6 +21,15 @@ async function redisReady(app: TestApp): Promise<void> {
   await until(async () => app.app.get(RedisConnection).ready, 5_000);
 }
 
+/** An app that reaches the real Redis through a proxy the test can cut or slow down. */
+async function bootBehindProxy(): Promise<{ proxy: TcpProxy; sut: TestApp }> {
+  const target = new URL(redisUrl!);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
+  const port = await proxy.start();
+  const sut = await bootApp({ REDIS_URL: `redis://127.0.0.1:${port}`, CACHE_NAMESPACE: `t${randomUUID().slice(0, 8)}` });
+  return { proxy, sut };
+}
+
 describeWithRedis('two instances sharing Redis (real PostgreSQL and Redis)', () => {
   let a: TestApp;
   let b: TestApp;
@@ -78,10 +87,7 @@ describeWithRedis('two instances sharing Redis (real PostgreSQL and Redis)', () 
 
 describeWithRedis('Redis going away (real PostgreSQL and Redis)', () => {
   it('keeps serving reads, writes and rate limits locally with no 5xx, and recovers', async () => {
-    const target = new URL(redisUrl!);
-    const proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
-    const port = await proxy.start();
-    const sut = await bootApp({ REDIS_URL: `redis://127.0.0.1:${port}`, CACHE_NAMESPACE: `t${randomUUID().slice(0, 8)}` });
+    const { proxy, sut } = await bootBehindProxy();
     try {
       await redisReady(sut);
       const user = await aUser(sut.app);
@@ -115,10 +121,7 @@ describeWithRedis('Redis going away (real PostgreSQL and Redis)', () => {
 
 describeWithRedis('Redis slow (real PostgreSQL and Redis)', () => {
   it('falls back to local state quickly instead of making every request wait, and recovers', async () => {
-    const target = new URL(redisUrl!);
-    const proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
-    const port = await proxy.start();
-    const sut = await bootApp({ REDIS_URL: `redis://127.0.0.1:${port}`, CACHE_NAMESPACE: `t${randomUUID().slice(0, 8)}` });
+    const { proxy, sut } = await bootBehindProxy();
     try {
       await redisReady(sut);
       const user = await aUser(sut.app);
