@@ -7,16 +7,30 @@ describe('security headers and CORS', () => {
     await sut.close();
   });
 
-  it('sends security headers on API answers, errors included', async () => {
+  it('sends the API security headers on JSON answers, errors included', async () => {
     sut = await bootApp();
     const res = await sut.app.inject({ method: 'GET', url: '/api/projects' });
 
     expect(res.statusCode).toBe(401);
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['strict-transport-security']).toMatch(/max-age=/);
-    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
-    expect((await sut.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBe(200);
+    expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+    // Page-only headers stay off JSON answers.
+    expect(res.headers['cross-origin-opener-policy']).toBeUndefined();
+  });
+
+  it("sends helmet's page headers on the Swagger UI, with a CSP that lets it load", async () => {
+    sut = await bootApp();
+    const page = await sut.app.inject({ method: 'GET', url: '/docs' });
+    const spec = await sut.app.inject({ method: 'GET', url: '/docs-json' });
+
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(page.headers['cross-origin-opener-policy']).toBe('same-origin');
+    expect(page.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(spec.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
   });
 
   it('allows only the configured origins', async () => {
