@@ -7,6 +7,12 @@ import { TokenService } from './token.service';
 // Our tokens are "pbt_" + 43 base64url characters; anything far longer is not worth hashing.
 const BEARER = /^Bearer ([A-Za-z0-9_-]{1,128})$/;
 
+// The check's outcome, kept on the request: when CacheHitsHook has already checked a request
+// before Nest runs, Nest's own pass through this guard reuses that outcome (the same answer or the
+// same error) instead of counting the request against the rate limit a second time.
+const outcome = Symbol('access-outcome');
+type Checked = AuthenticatedRequest & { [outcome]?: Promise<boolean> };
+
 /**
  * The one global guard, so the order is fixed: resolve the bearer token (if any) -> rate limit
  * (per user, or per IP for anonymous and bad-token traffic) -> enforce authentication (401) and
@@ -23,9 +29,13 @@ export class AccessGuard implements CanActivate {
     private readonly rateLimit: RateLimitGuard,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<Checked>();
+    return (request[outcome] ??= this.check(context, request));
+  }
+
+  private async check(context: ExecutionContext, request: AuthenticatedRequest): Promise<boolean> {
     const { isPublic, adminOnly } = this.route(context);
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const problem = isPublic ? undefined : await this.identify(request);
 
     await this.rateLimit.canActivate(context);

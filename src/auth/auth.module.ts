@@ -11,7 +11,7 @@ import { UsersController } from './users.controller';
 
 @Module({
   controllers: [AuthController, UsersController],
-  providers: [UserRepository, TokenRepository, TokenService, AuthService, UserService, { provide: APP_GUARD, useClass: AccessGuard }],
-  exports: [TokenService],
+  providers: [UserRepository, TokenRepository, TokenService, AuthService, UserService, AccessGuard, { provide: APP_GUARD, useExisting: AccessGuard }],
+  exports: [TokenService, AccessGuard],
 })
 export class AuthModule {}

@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthUser } from '../auth/auth.types';
+import { responseKey } from './cache-key';
+import type { CachedResponse } from './cache.service';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export function etagOf(body: string): string {
+  return `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
+}
+
+/** The user's entry for this request: user scope, route template, params, normalized query. */
+export function responseKeyOf(request: FastifyRequest, user: AuthUser): string {
+  return responseKey(user.id, request.routeOptions.url ?? request.url, request.params as Record<string, string>, request.query as Record<string, unknown>);
+}
+
+/**
+ * Sets the headers of a cached answer and returns the body to send: the stored bytes, or nothing
+ * for a 304 when the caller already holds this ETag.
+ */
+export function prepareCached(request: FastifyRequest, reply: FastifyReply, cached: CachedResponse, state: 'HIT' | 'MISS'): string {
+  reply.header('x-cache', state);
+  reply.header('etag', cached.etag);
+  reply.header('content-type', JSON_TYPE);
+  // Per-user answers: shared caches on the way must not keep them.
+  reply.header('cache-control', 'private, no-cache');
+  if (request.headers['if-none-match'] === cached.etag) {
+    reply.status(304);
+    return '';
+  }
+  return cached.body;
+}
