@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     app = await createApp(config, root);
     await probe.stop();
-    await app.listen({ port: config.port, host: config.host });
+    await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
     logger.log(`listening on http://${config.host}:${config.port} (database: ${embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})`);
   } catch (err) {
     logger.fatal({ msg: 'start-up failed', err });

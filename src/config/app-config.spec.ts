@@ -6,6 +6,7 @@ describe('AppConfig.fromEnv', () => {
     const sut = AppConfig.fromEnv({}, '/srv/app');
 
     expect(sut.port).toBe(3000);
+    expect(sut.listenBacklog).toBe(4096);
     expect(sut.databaseUrl).toBeUndefined();
     expect(sut.embeddedPg).toEqual({ dir: '/srv/app/.data/postgres', port: 54329 });
     expect(sut.pool).toMatchObject({ size: 10, maxOverflow: 10, timeoutMs: 30_000, prePing: true });
@@ -15,6 +16,7 @@ describe('AppConfig.fromEnv', () => {
   it('reads typed values', () => {
     const sut = AppConfig.fromEnv({
       PORT: '8080',
+      LISTEN_BACKLOG: '1024',
       DATABASE_URL: 'postgres://u:p@db:5432/app',
       DB_POOL_SIZE: '25',
       DB_MAX_OVERFLOW: '0',
@@ -24,6 +26,7 @@ describe('AppConfig.fromEnv', () => {
     });
 
     expect(sut.port).toBe(8080);
+    expect(sut.listenBacklog).toBe(1024);
     expect(sut.databaseUrl).toBe('postgres://u:p@db:5432/app');
     expect(sut.poolMax).toBe(25);
     expect(sut.pool.prePing).toBe(false);

@@ -47,6 +47,8 @@ export class AppConfig {
   readonly nodeEnv: 'development' | 'production' | 'test';
   readonly port: number;
   readonly host: string;
+  /** Pending-connection queue of the listening socket (the kernel caps it at net.core.somaxconn). */
+  readonly listenBacklog: number;
   /** Unset: an embedded PostgreSQL is started under `embeddedPg.dir`. */
   readonly databaseUrl: string | undefined;
   readonly embeddedPg: { readonly dir: string; readonly port: number };
@@ -91,6 +93,7 @@ export class AppConfig {
       nodeEnv: r.oneOf('NODE_ENV', 'development', ['development', 'production', 'test'] as const),
       port: r.int('PORT', 3000, 0, 65535),
       host: r.string('HOST', '0.0.0.0'),
+      listenBacklog: r.int('LISTEN_BACKLOG', 4096, 1, 65535),
       databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
       embeddedPg: {
         dir: isAbsolute(embeddedDir) ? embeddedDir : resolve(cwd, embeddedDir),
