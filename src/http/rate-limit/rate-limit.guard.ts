@@ -35,7 +35,8 @@ interface Step {
 }
 
 // The tier closest to its limit so far, per request: its figures go in the headers.
-const shownRemaining = new WeakMap<object, number>();
+const shownRemaining = Symbol('rate-limit-shown');
+type Shown = { [shownRemaining]?: number };
 
 /**
  * @nestjs/throttler's guard with our tiers and keys: a limit is per user (or IP) across all routes,
@@ -115,17 +116,15 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   /** IETF RateLimit headers plus the X-RateLimit-* spellings, for the tier closest to its limit. */
-  private showLimit(request: object, reply: FastifyReply, limit: number, remaining: number, resetS: number): void {
-    const shown = shownRemaining.get(request);
+  private showLimit(request: AuthenticatedRequest & Shown, reply: FastifyReply, limit: number, remaining: number, resetS: number): void {
+    const shown = request[shownRemaining];
     if (shown !== undefined && shown <= remaining) return;
-    shownRemaining.set(request, remaining);
-    reply.headers({
-      'ratelimit-limit': limit,
-      'ratelimit-remaining': remaining,
-      'ratelimit-reset': resetS,
-      'x-ratelimit-limit': limit,
-      'x-ratelimit-remaining': remaining,
-      'x-ratelimit-reset': resetS,
-    });
+    request[shownRemaining] = remaining;
+    reply.header('ratelimit-limit', limit);
+    reply.header('ratelimit-remaining', remaining);
+    reply.header('ratelimit-reset', resetS);
+    reply.header('x-ratelimit-limit', limit);
+    reply.header('x-ratelimit-remaining', remaining);
+    reply.header('x-ratelimit-reset', resetS);
   }
 }
