@@ -170,3 +170,14 @@ export function sampleRss(pid: number, everyMs = 200): { stop: () => number } {
     },
   };
 }
+
+/**
+ * The node flags `npm start` runs the app with (package.json's start script), so that the bench
+ * measures the process users run.
+ */
+export function startNodeArgs(packageJson: string): string[] {
+  const start = (JSON.parse(readFileSync(packageJson, 'utf8')) as { scripts: { start: string } }).scripts.start.trim();
+  const match = /^node((?:\s+--[\w-]+(?:=\S+)?)*)\s+dist\/src\/main\.js$/.exec(start);
+  if (!match) throw new Error(`the start script is not "node [--flags] dist/src/main.js": ${start}`);
+  return match[1].split(/\s+/).filter(Boolean);
+}

@@ -27,6 +27,8 @@ export interface BenchResult {
   readonly machine: Machine;
   /** The environment every app server got on top of its scenario's own settings. */
   readonly serverEnv: Record<string, string>;
+  /** The node flags of `npm start`, which every app server ran with (absent in older results). */
+  readonly nodeArgs?: readonly string[];
   readonly serverKinds: Record<string, Record<string, string>>;
   readonly setup: Record<string, number>;
   readonly rows: Row[];
@@ -122,7 +124,7 @@ function resultSection(title: string, r: BenchResult): string {
     '',
     ...machineLines(r.machine),
     `- load runs: ${plan.durationS} s each, ${plan.rounds} round(s) interleaved app/reference, ${plan.warmupS} s warm-up; medians over rounds`,
-    `- every app server: \`${env}\``,
+    `- every app server: \`${['node', ...(r.nodeArgs ?? []), 'dist/src/main.js'].join(' ')}\` (as \`npm start\`) with \`${env}\``,
     `- per scenario: ${kinds}`,
     '',
     markdownTable(r.rows),

@@ -10,7 +10,7 @@ import { EmbeddedPostgres } from '../src/database/embedded-postgres';
 import { migrate } from '../src/database/migrate';
 import { Args } from './args';
 import { responsesByServer, stopAllLoad } from './load';
-import { ChildServer, freePort, openFileLimit, stopAllChildren } from './processes';
+import { ChildServer, freePort, openFileLimit, startNodeArgs, stopAllChildren } from './processes';
 import { summarizeProfile, ProfileSummary } from './profile';
 import { BenchResult, Machine, renderDocs, rowNotes, textTable } from './report';
 import { BENCH_PASSWORD, BenchUser, Context, Fixtures, login, Mode, Plan, PLANS, Row, SCENARIOS, Scenario, SERVER_ENV, ServerKind } from './scenarios';
@@ -57,7 +57,7 @@ class Servers {
   constructor(
     private readonly env: Record<string, string>,
     private readonly setup: Record<string, number>,
-    private readonly options: { profileDir?: string; openFiles?: number },
+    private readonly options: { profileDir?: string; openFiles?: number; nodeArgs: readonly string[] },
   ) {}
 
   async get(kind: ServerKind, { fresh = false } = {}): Promise<ChildServer> {
@@ -77,7 +77,7 @@ class Servers {
       port,
       env: { ...this.env, ...SERVER_ENV[kind], PORT: String(port) },
       readyPath: '/health/ready',
-      nodeArgs: profiling ? ['--cpu-prof', '--cpu-prof-dir', this.options.profileDir!] : [],
+      nodeArgs: [...this.options.nodeArgs, ...(profiling ? ['--cpu-prof', '--cpu-prof-dir', this.options.profileDir!] : [])],
       openFiles: this.options.openFiles,
     });
     const t0 = performance.now();
@@ -312,7 +312,8 @@ async function main(): Promise<void> {
     };
     const profileDir = profile ? join(ROOT, '.data', 'bench-profiles', tag) : undefined;
     if (profileDir) mkdirSync(profileDir, { recursive: true });
-    servers = new Servers({ ...serverEnv, DATABASE_URL: url }, setup, { profileDir, openFiles });
+    const nodeArgs = startNodeArgs(join(ROOT, 'package.json'));
+    servers = new Servers({ ...serverEnv, DATABASE_URL: url }, setup, { profileDir, openFiles, nodeArgs });
     const refPort = await freePort();
     reference = new ChildServer({
       name: 'reference server',
@@ -394,6 +395,7 @@ async function main(): Promise<void> {
       plan: { ...plan },
       machine: { ...machine, loadAvgEnd: loadavg() },
       serverEnv,
+      nodeArgs,
       serverKinds: Object.fromEntries([...new Set(scenarios.flatMap((s) => s.servers))].map((k) => [k, SERVER_ENV[k]])),
       setup,
       rows: rows.map(roundRow),
