@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { isDatabaseUnavailable } from '../database/database.errors';
 import { RedisConnection } from './redis-connection';
 import { TagVersions } from './tag-versions';
 import { CacheListener, CacheStatsSnapshot, TieredCache } from './tiered-cache';
@@ -46,8 +47,10 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly config: AppConfig,
     private readonly redis: RedisConnection,
   ) {
-    const longestTtl = Math.max(config.cache.ttlMs, config.tokenCacheTtlMs);
-    this.versions = new TagVersions(2 * longestTtl + 60_000);
+    // A tag's version must outlive every entry that could still be checked against it, stale
+    // window included, or a forgotten bump would make an invalidated entry look current again.
+    const longestLife = Math.max(config.cache.ttlMs, config.tokenCacheTtlMs) + config.cache.staleMs;
+    this.versions = new TagVersions(2 * longestLife + 60_000);
     this.channel = `${config.cache.namespace}:invalidate`;
     const common = {
       l1MaxEntries: config.cache.l1MaxEntries,
@@ -56,6 +59,9 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
       redis,
       listeners: this.listeners,
       syncVersions: (tags: readonly string[]) => this.syncVersions(tags),
+      staleMs: config.cache.staleMs,
+      // Only when the database cannot answer: a 404 or bad input is the answer itself.
+      serveStaleOn: isDatabaseUnavailable,
     };
     this.responses = new TieredCache<CachedResponse>({ ...common, name: 'http', ttlMs: config.cache.ttlMs });
     this.tokens = new TieredCache<ResolvedToken>({ ...common, name: 'tokens', ttlMs: Math.max(1, config.tokenCacheTtlMs) });

@@ -19,7 +19,7 @@ export function responseKeyOf(request: FastifyRequest, user: AuthUser): string {
  * Sets the headers of a cached answer and returns the body to send: the stored bytes, or nothing
  * for a 304 when the caller already holds this ETag.
  */
-export function prepareCached(request: FastifyRequest, reply: FastifyReply, cached: CachedResponse, state: 'HIT' | 'MISS'): string {
+export function prepareCached(request: FastifyRequest, reply: FastifyReply, cached: CachedResponse, state: 'HIT' | 'MISS' | 'STALE'): string {
   reply.header('x-cache', state);
   reply.header('etag', cached.etag);
   reply.header('content-type', JSON_TYPE);

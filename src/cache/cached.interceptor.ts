@@ -4,16 +4,20 @@ import type { FastifyReply } from 'fastify';
 import { from, lastValueFrom, map, Observable, of } from 'rxjs';
 import type { AuthenticatedRequest } from '../auth/auth.decorators';
 import { CachedResponse, CacheService } from './cache.service';
+import type { CacheSource } from './tiered-cache';
 import { etagOf, prepareCached, responseKeyOf } from './cached-response';
 import { CachedRoutes } from './cached-routes';
 import { CACHED_KEY, CachedOptions } from './cached.decorator';
 
+const STATE: Record<CacheSource, 'HIT' | 'MISS' | 'STALE'> = { l1: 'HIT', l2: 'HIT', shared: 'MISS', load: 'MISS', stale: 'STALE' };
+
 /**
  * Serves @Cached routes. A hit is a synchronous L1 lookup and the stored bytes: no handler, no
  * validation pipes, no JSON serialization. A miss runs the handler once per key (concurrent
- * misses wait for it) and stores the serialized body with its ETag. Most hits never get here:
- * CacheHitsHook answers them before Nest runs; this is the path for the first request of a route,
- * for entries only in Redis, and for misses.
+ * misses wait for it) and stores the serialized body with its ETag. When the database cannot
+ * answer, an expired entry that no write has invalidated answers instead, marked X-Cache: STALE.
+ * Most hits never get here: CacheHitsHook answers them before Nest runs; this is the path for the
+ * first request of a route, for entries only in Redis, and for misses.
  */
 @Injectable()
 export class CachedInterceptor implements NestInterceptor {
@@ -44,7 +48,7 @@ export class CachedInterceptor implements NestInterceptor {
     };
     return from(this.cache.responses.getOrLoad(key, tags, load, options.ttlMs)).pipe(
       // The loader always produces a response, so there is a value here.
-      map(({ value, source }) => prepareCached(request, reply, value!, source === 'l1' || source === 'l2' ? 'HIT' : 'MISS')),
+      map(({ value, source }) => prepareCached(request, reply, value!, STATE[source])),
     );
   }
 }

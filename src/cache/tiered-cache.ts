@@ -21,9 +21,11 @@ export interface CacheStatsSnapshot {
   readonly errors: number;
   readonly size: number;
   readonly hit_ratio: number;
+  /** Expired entries served because reloading them failed (see TieredCacheOptions.staleMs). */
+  readonly stale_served: number;
 }
 
-export type CacheSource = 'l1' | 'l2' | 'load' | 'shared';
+export type CacheSource = 'l1' | 'l2' | 'load' | 'shared' | 'stale';
 
 export interface CacheListener {
   request?(cache: string, hit: boolean): void;
@@ -34,6 +36,12 @@ export interface CacheListener {
 export interface TieredCacheOptions {
   readonly name: string;
   readonly ttlMs: number;
+  /**
+   * How long past its TTL an entry is kept in L1 to be served when reloading it fails in a way
+   * `serveStaleOn` accepts (the database unavailable, say). Invalidated entries are never served.
+   */
+  readonly staleMs: number;
+  readonly serveStaleOn: (err: unknown) => boolean;
   readonly l1MaxEntries: number;
   readonly namespace: string;
   readonly versions: TagVersions;
@@ -64,6 +72,7 @@ export class TieredCache<V> {
   private loads = 0;
   private evictions = 0;
   private errors = 0;
+  private staleServed = 0;
 
   constructor(private readonly o: TieredCacheOptions) {
     // Keyv hands values to this store as they are (no serialization); one hash bucket avoids
@@ -108,8 +117,8 @@ export class TieredCache<V> {
     const running = this.inflight.get(key);
     if (running && this.o.versions.matches(tags, running.snapshot)) {
       this.count(false);
-      const { value } = await running.promise;
-      return { value, source: 'shared' };
+      const { value, source } = await running.promise;
+      return { value, source: source === 'stale' ? 'stale' : 'shared' };
     }
 
     const snapshot = this.o.versions.snapshot(tags);
@@ -139,6 +148,7 @@ export class TieredCache<V> {
       errors: this.errors,
       size: this.l1.size,
       hit_ratio: requests === 0 ? 0 : Math.round((this.hits / requests) * 10_000) / 10_000,
+      stale_served: this.staleServed,
     };
   }
 
@@ -159,7 +169,15 @@ export class TieredCache<V> {
     }
     this.count(false);
     this.loads++;
-    const value = await load();
+    let value: V | undefined;
+    try {
+      value = await load();
+    } catch (err) {
+      const stale = this.o.staleMs > 0 && this.o.serveStaleOn(err) ? this.staleEntry(key, tags) : undefined;
+      if (stale === undefined) throw err;
+      this.staleServed++;
+      return { value: stale, source: 'stale' };
+    }
     // undefined means "nothing to cache" (e.g. an unknown token): the next call asks again.
     if (value !== undefined && this.o.versions.matches(tags, snapshot)) {
       const entry: Entry<V> = { v: value, t: snapshot };
@@ -167,10 +185,9 @@ export class TieredCache<V> {
       if (this.l2 && this.o.redis.ready) {
         this.countEviction(key);
         // cache-manager writes both tiers; if Redis fails, L1 still gets the entry.
-        await this.o.redis.call(() => this.manager.set(key, entry, ttl)).catch((err) => {
-          this.noteError(err);
-          this.storeL1(key, entry, ttl);
-        });
+        await this.o.redis.call(() => this.manager.set(key, entry, ttl)).catch((err) => this.noteError(err));
+        // cache-manager gave L1 the plain TTL; L1 keeps the entry for the stale window too.
+        this.storeL1(key, entry, ttl);
       } else {
         this.storeL1(key, entry, ttl);
       }
@@ -193,10 +210,19 @@ export class TieredCache<V> {
     }
   }
 
-  /** Same shape as Keyv stores it, so peek() reads entries from either path alike. */
+  /**
+   * Same shape as Keyv stores it, so peek() reads entries from either path alike. `expires` is when
+   * the entry stops being fresh; the LRU keeps it `staleMs` longer for staleEntry().
+   */
   private storeL1(key: string, entry: Entry<V>, ttl: number): void {
     this.countEviction(key);
-    this.l1.set(key, { value: entry, expires: Date.now() + ttl }, ttl);
+    this.l1.set(key, { value: entry, expires: Date.now() + ttl }, ttl + this.o.staleMs);
+  }
+
+  /** An expired L1 entry that no write has invalidated since its load began. */
+  private staleEntry(key: string, tags: readonly string[]): V | undefined {
+    const raw = this.l1.get<{ value: Entry<V> }>(key);
+    return raw !== undefined && this.o.versions.matches(tags, raw.value.t) ? raw.value.v : undefined;
   }
 
   /** The LRU evicts its oldest entry when a new key arrives at capacity. */

@@ -35,6 +35,8 @@ export interface RateLimitConfig {
 export interface CacheConfig {
   readonly enabled: boolean;
   readonly ttlMs: number;
+  /** How long past its TTL an entry may still be served while the database is unavailable. */
+  readonly staleMs: number;
   readonly l1MaxEntries: number;
   readonly namespace: string;
 }
@@ -143,6 +145,7 @@ export class AppConfig {
       cache: {
         enabled: r.bool('CACHE_ENABLED', true),
         ttlMs: r.int('CACHE_TTL_MS', 30_000, 1, 86_400_000),
+        staleMs: r.int('CACHE_STALE_MS', 60_000, 0, 86_400_000),
         l1MaxEntries: r.int('CACHE_L1_MAX_ENTRIES', 10_000, 1, 10_000_000),
         namespace: r.string('CACHE_NAMESPACE', 'app', { maxLength: 64 }),
       },

@@ -102,3 +102,11 @@ export function isConnectionError(err: unknown, code = (err as { code?: unknown 
   }
   return CONNECTION_MESSAGES.some((m) => err.message.includes(m));
 }
+
+/**
+ * The database could not answer at all: no connection to be had (pool timeout, server down) or
+ * the statement timed out. The request itself may be fine; an older answer may stand in for it.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  return isConnectionError(err) || sqlState(err) === QUERY_CANCELED;
+}

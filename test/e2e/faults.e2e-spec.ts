@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { CacheService } from '../../src/cache/cache.service';
 import { AppConfig } from '../../src/config/app-config';
 import { migrate } from '../../src/database/migrate';
 import { PoolObserver } from '../../src/database/pool-observer';
@@ -148,5 +149,71 @@ describe('pool exhaustion and statement timeout over HTTP (real PostgreSQL)', ()
     const after = await sut.app.inject({ method: 'PATCH', url: `/api/projects/${project.id}`, headers: user.headers, payload: { name: 'y' } });
     expect(after.statusCode).toBe(200);
     expect(sut.app.get(PoolObserver).snapshot().checked_out).toBe(0);
+  });
+});
+
+describe('expired cache entries stand in while the database cannot answer (real PostgreSQL)', () => {
+  let sut: TestApp;
+
+  // Entries (answers and tokens) expire after 300 ms, then stay 60 s for the stale window.
+  beforeAll(async () => {
+    sut = await bootApp({
+      DB_POOL_SIZE: '1',
+      DB_MAX_OVERFLOW: '1',
+      DB_POOL_TIMEOUT_MS: '300',
+      CACHE_TTL_MS: '300',
+      TOKEN_CACHE_TTL_MS: '300',
+      CACHE_STALE_MS: '60000',
+    });
+  });
+
+  afterAll(async () => {
+    await sut.close();
+  });
+
+  /** Runs `during` while /debug/db-test holds both pooled connections for 1.2 s. */
+  async function whileThePoolIsHeld<T>(during: () => Promise<T>): Promise<T> {
+    const admin = await aUser(sut.app, { role: 'admin' });
+    await sut.app.inject({ method: 'GET', url: '/api/auth/me', headers: admin.headers });
+    const holding = sut.app.inject({ method: 'GET', url: '/debug/db-test?num_tests=2&delay=1.2', headers: admin.headers });
+    await waitFor(async () => sut.app.get(PoolObserver).snapshot().checked_out, (n) => n === 2, 2_000);
+    try {
+      return await during();
+    } finally {
+      await holding;
+    }
+  }
+
+  it('answers an expired read with X-Cache: STALE instead of 503, then loads fresh once the pool is free', async () => {
+    const user = await aUser(sut.app);
+    const project = await createProject(sut.app, user);
+    const url = `/api/projects/${project.id}`;
+    const first = await sut.app.inject({ method: 'GET', url, headers: user.headers });
+    await new Promise((r) => setTimeout(r, 400));
+
+    const during = await whileThePoolIsHeld(() => sut.app.inject({ method: 'GET', url, headers: user.headers }));
+    const after = await sut.app.inject({ method: 'GET', url, headers: user.headers });
+
+    expect(first.headers['x-cache']).toBe('MISS');
+    expect(during.statusCode).toBe(200);
+    expect(during.headers['x-cache']).toBe('STALE');
+    expect(during.body).toBe(first.body);
+    expect(after.headers['x-cache']).toBe('MISS');
+    expect(sut.app.get(CacheService).stats().find((s) => s.cache === 'http')!.stale_served).toBeGreaterThanOrEqual(1);
+  });
+
+  it('never serves an entry a write has invalidated: that read answers 503', async () => {
+    const user = await aUser(sut.app);
+    const project = await createProject(sut.app, user, { name: 'before' });
+    const url = `/api/projects/${project.id}`;
+    await sut.app.inject({ method: 'GET', url, headers: user.headers });
+    const patched = await sut.app.inject({ method: 'PATCH', url, headers: user.headers, payload: { name: 'after' } });
+    await new Promise((r) => setTimeout(r, 400));
+
+    const during = await whileThePoolIsHeld(() => sut.app.inject({ method: 'GET', url, headers: user.headers }));
+
+    expect(patched.statusCode).toBe(200);
+    expect(during.statusCode).toBe(503);
+    expect(during.body).not.toContain('before');
   });
 });
