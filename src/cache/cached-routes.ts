@@ -6,8 +6,8 @@ import type { CachedOptions } from './cached.decorator';
 /** A @Cached route as Nest routes it: its controller, handler and cache options. */
 export interface CachedRoute {
   readonly controller: Type<unknown>;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- what Nest's ExecutionContext hands out
-  readonly handler: Function;
+  /** As Nest's ExecutionContext hands it out. */
+  readonly handler: ReturnType<ExecutionContext['getHandler']>;
   readonly options: CachedOptions;
 }
 
