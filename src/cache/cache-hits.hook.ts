@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AccessGuard } from '../auth/access.guard';
 import type { AuthenticatedRequest } from '../auth/auth.decorators';
 import { CacheService } from './cache.service';
-import { prepareCached, responseKeyOf } from './cached-response';
+import { entryOf, prepareCached } from './cached-response';
 import { CachedRoute, CachedRoutes } from './cached-routes';
 
 /**
@@ -59,8 +59,8 @@ export class CacheHitsHook implements OnApplicationBootstrap {
     }
     const user = request.user;
     if (user === undefined) return false;
-    const tags = route.options.tags({ params: request.params as Record<string, string>, query: request.query as Record<string, unknown>, user });
-    const hit = this.cache.responses.peek(responseKeyOf(request, user), tags);
+    const { key, tags } = entryOf(request, user, route.options);
+    const hit = this.cache.responses.peek(key, tags);
     if (hit === undefined) return false;
     void reply.send(prepareCached(request, reply, hit, 'HIT'));
     return true;

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../auth/auth.types';
 import { responseKey } from './cache-key';
 import type { CachedResponse } from './cache.service';
+import type { CachedOptions } from './cached.decorator';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -10,9 +11,14 @@ export function etagOf(body: string): string {
   return `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
 }
 
-/** The user's entry for this request: user scope, route template, params, normalized query. */
-export function responseKeyOf(request: FastifyRequest, user: AuthUser): string {
-  return responseKey(user.id, request.routeOptions.url ?? request.url, request.params as Record<string, string>, request.query as Record<string, unknown>);
+/**
+ * The user's entry for this request, as both the early answer and the interceptor look it up:
+ * the key (user scope, route template, params, normalized query) and the tags that invalidate it.
+ */
+export function entryOf(request: FastifyRequest, user: AuthUser, options: CachedOptions): { key: string; tags: string[] } {
+  const params = request.params as Record<string, string>;
+  const query = request.query as Record<string, unknown>;
+  return { key: responseKey(user.id, request.routeOptions.url ?? request.url, params, query), tags: options.tags({ params, query, user }) };
 }
 
 /**

@@ -5,7 +5,7 @@ import { from, lastValueFrom, map, Observable, of } from 'rxjs';
 import type { AuthenticatedRequest } from '../auth/auth.decorators';
 import { CachedResponse, CacheService } from './cache.service';
 import type { CacheSource } from './tiered-cache';
-import { etagOf, prepareCached, responseKeyOf } from './cached-response';
+import { entryOf, etagOf, prepareCached } from './cached-response';
 import { CachedRoutes } from './cached-routes';
 import { CACHED_KEY, CachedOptions } from './cached.decorator';
 
@@ -36,8 +36,7 @@ export class CachedInterceptor implements NestInterceptor {
     if (user === undefined || request.method !== 'GET') return next.handle();
     this.routes.learn(request, context, options);
 
-    const key = responseKeyOf(request, user);
-    const tags = options.tags({ params: request.params as Record<string, string>, query: request.query as Record<string, unknown>, user });
+    const { key, tags } = entryOf(request, user, options);
 
     const hit = this.cache.responses.peek(key, tags);
     if (hit !== undefined) return of(prepareCached(request, reply, hit, 'HIT'));
