@@ -22,6 +22,9 @@ export async function createApp(config: AppConfig, logger: Pino = createRootLogg
     bodyLimit: config.bodyLimitBytes,
     // Keep-alive sockets with no request in flight are closed at once on shutdown.
     forceCloseConnections: 'idle',
+    // No Nest middleware here (hooks and guards do that work), so no @fastify/middie: it would be
+    // one more onRequest hook on every request. Adding middleware needs this removed.
+    skipMiddie: true,
     // Errors Fastify's router raises before any handler (malformed URL, over-long path parameter)
     // get the one error shape too.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {

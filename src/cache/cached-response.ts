@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../auth/auth.types';
 import { responseKey } from './cache-key';
 import type { CachedResponse } from './cache.service';
-import type { CachedOptions } from './cached.decorator';
+import type { CachedOptions } from './cached-options';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 

@@ -1,7 +1,7 @@
 import { ExecutionContext, Injectable, Type } from '@nestjs/common';
 import { GUARDS_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants';
 import type { FastifyRequest } from 'fastify';
-import type { CachedOptions } from './cached.decorator';
+import type { CachedOptions } from './cached-options';
 
 /** A @Cached route as Nest routes it: its controller, handler and cache options. */
 export interface CachedRoute {
@@ -16,21 +16,22 @@ export interface CachedRoute {
  * learned from the requests CachedInterceptor sees: Fastify's route template maps to exactly one
  * handler, so the first request through Nest tells which handler, guards and options apply.
  *
- * A route with guards or interceptors of its own is never learned: the early answer runs only the
- * global AccessGuard, which is all that runs before a hit in Nest for every other @Cached route.
+ * A route with guards or interceptors of its own (other than the one @Cached binds) is never
+ * learned: the early answer runs only the global AccessGuard, which is all that runs before a hit
+ * in Nest for every other @Cached route.
  */
 @Injectable()
 export class CachedRoutes {
   private readonly routes = new Map<string, CachedRoute>();
 
-  learn(request: FastifyRequest, context: ExecutionContext, options: CachedOptions): void {
+  /** `learner` is the interceptor @Cached binds to the route, the one expected there. */
+  learn(request: FastifyRequest, context: ExecutionContext, options: CachedOptions, learner: unknown): void {
     const template = request.routeOptions.url;
     if (template === undefined || this.routes.has(template)) return;
     const handler = context.getHandler();
     const controller = context.getClass();
-    const extra = [GUARDS_METADATA, INTERCEPTORS_METADATA].some(
-      (key) => hasAny(Reflect.getMetadata(key, handler)) || hasAny(Reflect.getMetadata(key, controller)),
-    );
+    const others = (key: string, target: object) => hasOther(Reflect.getMetadata(key, target), learner);
+    const extra = [GUARDS_METADATA, INTERCEPTORS_METADATA].some((key) => others(key, handler) || others(key, controller));
     if (!extra) this.routes.set(template, { controller, handler, options });
   }
 
@@ -42,6 +43,6 @@ export class CachedRoutes {
   }
 }
 
-function hasAny(value: unknown): boolean {
-  return Array.isArray(value) && value.length > 0;
+function hasOther(value: unknown, expected: unknown): boolean {
+  return Array.isArray(value) && value.some((item) => item !== expected);
 }

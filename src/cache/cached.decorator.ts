@@ -1,26 +1,15 @@
-import { SetMetadata } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth.types';
-
-export interface CacheTagContext {
-  readonly params: Readonly<Record<string, string>>;
-  readonly query: Readonly<Record<string, unknown>>;
-  readonly user: AuthUser;
-}
-
-export interface CachedOptions {
-  /** Defaults to CACHE_TTL_MS. */
-  readonly ttlMs?: number;
-  /** Tags whose invalidation makes this response stale. */
-  readonly tags: (ctx: CacheTagContext) => string[];
-}
-
-export const CACHED_KEY = 'cache:cached';
+import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
+import { CACHED_KEY, CachedOptions } from './cached-options';
+import { CachedInterceptor } from './cached.interceptor';
 
 /**
  * Caches a GET route's JSON answer per user (the key holds the user id, the route template, the
  * params and the normalized query), with ETag / If-None-Match and X-Cache: HIT|MISS.
+ *
+ * The interceptor is bound here rather than globally: a route without interceptors skips Nest's
+ * rxjs chain entirely, which was a tenth of a POST's CPU (docs/BENCHMARKS.md).
  */
-export const Cached = (options: CachedOptions) => SetMetadata(CACHED_KEY, options);
+export const Cached = (options: CachedOptions) => applyDecorators(SetMetadata(CACHED_KEY, options), UseInterceptors(CachedInterceptor));
 
 /** Tag names in one place, so reads and the writes that invalidate them cannot drift apart. */
 // Ids are UUIDs, which PostgreSQL matches in any letter case: tags must not tell the cases apart,

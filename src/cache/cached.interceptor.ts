@@ -7,7 +7,7 @@ import { CachedResponse, CacheService } from './cache.service';
 import type { CacheSource } from './tiered-cache';
 import { entryOf, etagOf, prepareCached } from './cached-response';
 import { CachedRoutes } from './cached-routes';
-import { CACHED_KEY, CachedOptions } from './cached.decorator';
+import { CACHED_KEY, CachedOptions } from './cached-options';
 
 const STATE: Record<CacheSource, 'HIT' | 'MISS' | 'STALE'> = { l1: 'HIT', l2: 'HIT', shared: 'MISS', load: 'MISS', stale: 'STALE' };
 
@@ -34,7 +34,7 @@ export class CachedInterceptor implements NestInterceptor {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const user = request.user;
     if (user === undefined || request.method !== 'GET') return next.handle();
-    this.routes.learn(request, context, options);
+    this.routes.learn(request, context, options, CachedInterceptor);
 
     const { key, tags } = entryOf(request, user, options);
 

@@ -111,9 +111,13 @@ describe('CachedRoutes', () => {
   const request = (url: string) => ({ method: 'GET', routeOptions: { url } }) as unknown as Parameters<CachedRoutes['learn']>[0];
   const options = { tags: () => [] };
 
-  it('learns a route with only the global enhancers', () => {
+  class Learner {}
+
+  it("learns a route with only the global enhancers and @Cached's interceptor", () => {
     const routes = new CachedRoutes();
-    routes.learn(request('/a/:id'), context(function handler() {}, class Plain {}), options);
+    const handler = function handler() {};
+    Reflect.defineMetadata('__interceptors__', [Learner], handler);
+    routes.learn(request('/a/:id'), context(handler, class Plain {}), options, Learner);
 
     expect(routes.forRequest(request('/a/:id'))).toBeDefined();
     expect(routes.forRequest({ ...request('/a/:id'), method: 'HEAD' } as never)).toBeUndefined();
@@ -126,10 +130,15 @@ describe('CachedRoutes', () => {
     class Intercepted {}
     Reflect.defineMetadata('__interceptors__', [class Extra {}], Intercepted);
 
-    routes.learn(request('/g'), context(guarded, class Plain {}), options);
-    routes.learn(request('/i'), context(function handler() {}, Intercepted), options);
+    const alsoIntercepted = function alsoIntercepted() {};
+    Reflect.defineMetadata('__interceptors__', [Learner, class Extra {}], alsoIntercepted);
+
+    routes.learn(request('/g'), context(guarded, class Plain {}), options, Learner);
+    routes.learn(request('/i'), context(function handler() {}, Intercepted), options, Learner);
+    routes.learn(request('/j'), context(alsoIntercepted, class Plain {}), options, Learner);
 
     expect(routes.forRequest(request('/g'))).toBeUndefined();
     expect(routes.forRequest(request('/i'))).toBeUndefined();
+    expect(routes.forRequest(request('/j'))).toBeUndefined();
   });
 });

@@ -1,0 +1,16 @@
+import type { AuthUser } from '../auth/auth.types';
+
+export interface CacheTagContext {
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, unknown>>;
+  readonly user: AuthUser;
+}
+
+export interface CachedOptions {
+  /** Defaults to CACHE_TTL_MS. */
+  readonly ttlMs?: number;
+  /** Tags whose invalidation makes this response stale. */
+  readonly tags: (ctx: CacheTagContext) => string[];
+}
+
+export const CACHED_KEY = 'cache:cached';
