@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, ForbiddenException, Injectable, Unauthor
 import { Reflector } from '@nestjs/core';
 import { RateLimitGuard } from '../http/rate-limit/rate-limit.guard';
 import { ADMIN_KEY, AuthenticatedRequest, PUBLIC_KEY } from './auth.decorators';
+import type { AuthUser } from './auth.types';
 import { TokenService } from './token.service';
 
 // Our tokens are "pbt_" + 43 base64url characters; anything far longer is not worth hashing.
@@ -34,11 +35,15 @@ export class AccessGuard implements CanActivate {
     return (request[outcome] ??= this.check(context, request));
   }
 
+  // Awaits only what is still pending: with the token and the counters in memory (the common
+  // case) the check runs through without yielding, which is a measurable share of a cache hit.
   private async check(context: ExecutionContext, request: AuthenticatedRequest): Promise<boolean> {
     const { isPublic, adminOnly } = this.route(context);
-    const problem = isPublic ? undefined : await this.identify(request);
+    let problem = isPublic ? undefined : this.identify(request);
+    if (problem instanceof Promise) problem = await problem;
 
-    await this.rateLimit.canActivate(context);
+    const limited = this.rateLimit.limit(context);
+    if (limited !== undefined) await limited;
 
     if (isPublic) return true;
     if (problem !== undefined) throw new UnauthorizedException(problem);
@@ -63,15 +68,21 @@ export class AccessGuard implements CanActivate {
   }
 
   /** Sets request.user for a valid token; otherwise returns why the caller is not authenticated. */
-  private async identify(request: AuthenticatedRequest): Promise<string | undefined> {
+  private identify(request: AuthenticatedRequest): string | undefined | Promise<string | undefined> {
     const header = request.headers.authorization;
     if (header === undefined) return 'Authentication required: send Authorization: Bearer <token>';
     const match = BEARER.exec(header);
     if (!match) return 'Malformed Authorization header: expected Bearer <token>';
-    const user = await this.tokens.resolve(match[1]);
+    const token = match[1];
+    const known = this.tokens.known(token);
+    if (known !== undefined) return this.accept(request, token, known);
+    return this.tokens.resolve(token).then((user) => this.accept(request, token, user));
+  }
+
+  private accept(request: AuthenticatedRequest, token: string, user: AuthUser | undefined): string | undefined {
     if (!user) return 'Invalid or revoked token';
     request.user = user;
-    request.token = match[1];
+    request.token = token;
     return undefined;
   }
 }

@@ -48,6 +48,13 @@ export class TokenService {
     return token;
   }
 
+  /** The token's user when this instance's cache holds it; undefined when only `resolve` can tell. */
+  known(token: string): AuthUser | undefined {
+    if (this.config.tokenCacheTtlMs === 0) return undefined;
+    const hash = memoHash(token);
+    return this.cache.tokens.peek(hash, [CacheTags.token(hash)]);
+  }
+
   async resolve(token: string): Promise<AuthUser | undefined> {
     const hash = memoHash(token);
     if (this.config.tokenCacheTtlMs === 0) return this.tokens.resolveAndTouch(hash);

@@ -7,13 +7,14 @@ import {
   ThrottlerException,
   ThrottlerGuard,
   type ThrottlerModuleOptions,
-  type ThrottlerStorage,
 } from '@nestjs/throttler';
+import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { THROTTLER_LIMIT, THROTTLER_SKIP, THROTTLER_TTL } from '@nestjs/throttler/dist/throttler.constants';
 import type { FastifyReply } from 'fastify';
 import { AppConfig } from '../../config/app-config';
 import type { AuthenticatedRequest } from '../../auth/auth.decorators';
 import { RateLimitStats } from './rate-limit.stats';
+import { RateLimitStorage } from './rate-limit.storage';
 
 /** Tiers: per user when authenticated, per client IP otherwise, and per IP on login. */
 export type Tier = 'burst' | 'sustained' | 'anon' | 'login';
@@ -54,29 +55,50 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
-    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    @InjectThrottlerStorage() private readonly counters: RateLimitStorage,
     reflector: Reflector,
     private readonly config: AppConfig,
     private readonly stats: RateLimitStats,
   ) {
-    super(options, storage, reflector);
+    super(options, counters, reflector);
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (!this.config.rateLimit.enabled) return true;
-    const handler = context.getHandler();
-    let plan = this.plans.get(handler);
+    await this.limit(context);
+    return true;
+  }
+
+  /**
+   * Counts the request in every tier that applies, or throws ThrottlerException. Returns a promise
+   * only when something had to wait (the route's first request, Redis): AccessGuard runs this on
+   * every request, and a cache hit is short enough for each needless await to show.
+   */
+  limit(context: ExecutionContext): Promise<void> | undefined {
+    if (!this.config.rateLimit.enabled) return undefined;
+    const plan = this.plans.get(context.getHandler());
     if (plan === undefined) {
-      plan = await this.planFor(context);
-      this.plans.set(handler, plan);
+      return this.planFor(context).then((planned) => {
+        this.plans.set(context.getHandler(), planned);
+        return this.limit(context);
+      });
     }
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    for (const step of plan) {
-      if (step.who === 'user' && request.user === undefined) continue;
-      if (step.who === 'anonymous-ip' && request.user !== undefined) continue;
-      await this.count(context, request, step);
+    for (let i = 0; i < plan.length; i++) {
+      const key = counterKey(plan[i], request);
+      if (key === undefined) continue;
+      const record = this.counters.incrementNow(key, plan[i].ttl, plan[i].limit);
+      if (record === undefined) return this.limitAsync(context, request, plan.slice(i));
+      this.apply(context, request, plan[i], record);
     }
-    return true;
+    return undefined;
+  }
+
+  /** The same, through the storage's asynchronous path (Redis). */
+  private async limitAsync(context: ExecutionContext, request: AuthenticatedRequest, steps: Step[]): Promise<void> {
+    for (const step of steps) {
+      const key = counterKey(step, request);
+      if (key !== undefined) this.apply(context, request, step, await this.counters.increment(key, step.ttl, step.limit));
+    }
   }
 
   private async planFor(context: ExecutionContext): Promise<Step[]> {
@@ -101,9 +123,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     return resolved;
   }
 
-  private async count(context: ExecutionContext, request: AuthenticatedRequest, { tier, limit, ttl, who }: Step): Promise<void> {
-    const tracker = who === 'user' ? `u:${request.user!.id}` : `ip:${request.ip}`;
-    const record = await this.storageService.increment(`${tier}:${tracker}`, ttl, limit, ttl, tier);
+  private apply(context: ExecutionContext, request: AuthenticatedRequest, { tier, limit, ttl }: Step, record: ThrottlerStorageRecord): void {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     this.showLimit(request, reply, limit, Math.max(0, limit - record.totalHits), record.timeToExpire);
 
@@ -127,4 +147,11 @@ export class RateLimitGuard extends ThrottlerGuard {
     reply.header('x-ratelimit-remaining', remaining);
     reply.header('x-ratelimit-reset', resetS);
   }
+}
+
+/** Whose counter a tier counts this request in, or undefined when the tier does not apply to it. */
+function counterKey(step: Step, request: AuthenticatedRequest): string | undefined {
+  if (step.who === 'user') return request.user === undefined ? undefined : `${step.tier}:u:${request.user.id}`;
+  if (step.who === 'anonymous-ip' && request.user !== undefined) return undefined;
+  return `${step.tier}:ip:${request.ip}`;
 }

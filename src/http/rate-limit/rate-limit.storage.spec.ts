@@ -23,6 +23,21 @@ describe('RateLimitStorage (local)', () => {
     }
   });
 
+  it('counts at once without Redis, in the same counters as increment; with Redis it leaves counting to increment', async () => {
+    const sut = localStorage();
+    const withRedis = new RateLimitStorage({ enabled: true } as never, { rateLimit: { redisFailure: 'local' } } as never);
+    try {
+      expect(sut.incrementNow('k', 60_000, 2)?.totalHits).toBe(1);
+      expect((await sut.increment('k', 60_000, 2)).totalHits).toBe(2);
+      expect(sut.incrementNow('k', 60_000, 2)?.isBlocked).toBe(true);
+      expect(withRedis.incrementNow('k', 60_000, 2)).toBeUndefined();
+      expect(withRedis.size).toBe(0);
+    } finally {
+      sut.onModuleDestroy();
+      withRedis.onModuleDestroy();
+    }
+  });
+
   it('sweeps keys idle for two windows', () => {
     const sut = localStorage();
     try {

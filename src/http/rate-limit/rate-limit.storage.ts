@@ -59,6 +59,14 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     return this.incrementLocal(key, ttl, limit, Date.now());
   }
 
+  /**
+   * The record at once when counting is local (no Redis); undefined when only `increment` can
+   * answer. Saves the guard two promise round trips per request on the common path.
+   */
+  incrementNow(key: string, ttl: number, limit: number): ThrottlerStorageRecord | undefined {
+    return this.redis.enabled ? undefined : this.incrementLocal(key, ttl, limit, Date.now());
+  }
+
   get size(): number {
     return this.local.size;
   }
