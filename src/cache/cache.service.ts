@@ -4,7 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { isDatabaseUnavailable } from '../database/database.errors';
 import { RedisConnection } from './redis-connection';
 import { TagVersions } from './tag-versions';
-import { CacheListener, CacheStatsSnapshot, TieredCache } from './tiered-cache';
+import { CacheStatsSnapshot, TieredCache } from './tiered-cache';
 
 /** A cached HTTP response: the body already serialized, so a hit sends bytes as they are. */
 export interface CachedResponse {
@@ -36,7 +36,6 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly instanceId = randomUUID();
   private readonly channel: string;
   private readonly versions: TagVersions;
-  private readonly listeners: CacheListener[] = [];
   private readonly sweeper: NodeJS.Timeout;
   readonly responses: TieredCache<CachedResponse>;
   readonly tokens: TieredCache<ResolvedToken>;
@@ -57,7 +56,6 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
       namespace: config.cache.namespace,
       versions: this.versions,
       redis,
-      listeners: this.listeners,
       syncVersions: (tags: readonly string[]) => this.syncVersions(tags),
       staleMs: config.cache.staleMs,
       // Only when the database cannot answer: a 404 or bad input is the answer itself.
@@ -72,10 +70,6 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
 
   get enabled(): boolean {
     return this.config.cache.enabled;
-  }
-
-  listen(listener: CacheListener): void {
-    this.listeners.push(listener);
   }
 
   stats(): CacheStatsSnapshot[] {

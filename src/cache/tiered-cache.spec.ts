@@ -19,7 +19,6 @@ describe('TieredCache stale entries', () => {
       versions,
       // No REDIS_URL: L1 only.
       redis: { client: undefined, ready: false } as unknown as RedisConnection,
-      listeners: [],
       syncVersions: async () => undefined,
     });
     return { cache, versions };

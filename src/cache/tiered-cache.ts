@@ -27,12 +27,6 @@ export interface CacheStatsSnapshot {
 
 export type CacheSource = 'l1' | 'l2' | 'load' | 'shared' | 'stale';
 
-export interface CacheListener {
-  request?(cache: string, hit: boolean): void;
-  evicted?(cache: string): void;
-  error?(cache: string): void;
-}
-
 export interface TieredCacheOptions {
   readonly name: string;
   readonly ttlMs: number;
@@ -46,7 +40,6 @@ export interface TieredCacheOptions {
   readonly namespace: string;
   readonly versions: TagVersions;
   readonly redis: RedisConnection;
-  readonly listeners: readonly CacheListener[];
   /** Fetches the current versions of tags from Redis (after a mismatch on an L2 entry). */
   readonly syncVersions: (tags: readonly string[]) => Promise<void>;
 }
@@ -229,18 +222,15 @@ export class TieredCache<V> {
   private countEviction(key: string): void {
     if (this.l1.size >= this.o.l1MaxEntries && !this.l1.has(key)) {
       this.evictions++;
-      for (const l of this.o.listeners) l.evicted?.(this.o.name);
     }
   }
 
   private count(hit: boolean): void {
     if (hit) this.hits++;
     else this.misses++;
-    for (const l of this.o.listeners) l.request?.(this.o.name, hit);
   }
 
   private noteError(_err: unknown): void {
     this.errors++;
-    for (const l of this.o.listeners) l.error?.(this.o.name);
   }
 }

@@ -29,13 +29,13 @@ export class HttpMetricsHooks implements OnModuleInit {
     const finish = (request: Measured): boolean => {
       if (!request[counted]) return false;
       request[counted] = false;
-      metrics.httpInFlight.dec();
+      metrics.inFlight--;
       return true;
     };
     fastify.addHook('onRequest', (request: Measured, _reply, done) => {
       if (!UNMEASURED.has(request.routeOptions.url ?? '')) {
         request[counted] = true;
-        metrics.httpInFlight.inc();
+        metrics.inFlight++;
       }
       done();
     });

@@ -2,6 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ActivityWriter } from '../activities/activity-writer';
 import { CacheService } from '../cache/cache.service';
+import type { CacheStatsSnapshot } from '../cache/tiered-cache';
 import { AppConfig } from '../config/app-config';
 import { PoolObserver } from '../database/pool-observer';
 import { QueryObserver } from '../database/query-observer';
@@ -13,15 +14,16 @@ const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500];
 
 /**
  * Every Prometheus series of the service, on a registry of its own (two apps in one process, as in
- * the tests, do not collide in prom-client's global one). Pool gauges are read at scrape time;
- * counters and histograms are fed by the observers' events, so the request path pays only for
- * the HTTP histogram.
+ * the tests, do not collide in prom-client's global one). Pool gauges, cache counters and the
+ * in-flight gauge are read at scrape time; the other series are fed by the observers' events, so
+ * the request path pays only for the HTTP histogram.
  */
 @Injectable()
 export class MetricsService implements OnModuleInit {
   readonly registry = new Registry();
   readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
-  readonly httpInFlight: Gauge;
+  /** Counted by the HTTP hooks, read at scrape time: a gauge update per request costs label hashing. */
+  inFlight = 0;
   private readonly httpChildren = new Map<string, { observe(v: number): void }>();
 
   constructor(
@@ -41,7 +43,15 @@ export class MetricsService implements OnModuleInit {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.httpInFlight = new Gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served', registers });
+    const inFlight = () => this.inFlight;
+    new Gauge({
+      name: 'http_requests_in_flight',
+      help: 'HTTP requests being served',
+      registers,
+      collect() {
+        this.set(inFlight());
+      },
+    });
   }
 
   /** One histogram child per (method, route, status): label hashing happens once per combination. */
@@ -118,32 +128,28 @@ export class MetricsService implements OnModuleInit {
     });
   }
 
+  // Read from the caches' own counters at scrape time: two lookups per cached GET would otherwise
+  // each pay prom-client's label hashing.
   private registerCache(): void {
     const registers = [this.registry];
-    const requests = new Counter({ name: 'cache_requests_total', help: 'Cache lookups by result', labelNames: ['cache', 'result'], registers });
-    const evictions = new Counter({ name: 'cache_evictions_total', help: 'Entries evicted from the in-memory LRU', labelNames: ['cache'], registers });
-    const errors = new Counter({ name: 'cache_errors_total', help: 'Cache errors (Redis unreachable or failing)', labelNames: ['cache'], registers });
-    for (const { cache } of this.cache.stats()) {
-      requests.inc({ cache, result: 'hit' }, 0);
-      requests.inc({ cache, result: 'miss' }, 0);
-      evictions.inc({ cache }, 0);
-      errors.inc({ cache }, 0);
-    }
-    const hit = new Map<string, { inc(): void }>();
-    const miss = new Map<string, { inc(): void }>();
-    this.cache.listen({
-      request: (cache, isHit) => {
-        const children = isHit ? hit : miss;
-        let child = children.get(cache);
-        if (child === undefined) {
-          child = requests.labels(cache, isHit ? 'hit' : 'miss');
-          children.set(cache, child);
-        }
-        child.inc();
-      },
-      evicted: (cache) => evictions.inc({ cache }),
-      error: (cache) => errors.inc({ cache }),
-    });
+    const cache = this.cache;
+    const fromStats = (name: string, help: string, labelNames: string[], read: (s: CacheStatsSnapshot) => [Record<string, string>, number][]) =>
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const stats of cache.stats()) for (const [labels, value] of read(stats)) this.inc(labels, value);
+        },
+      });
+    fromStats('cache_requests_total', 'Cache lookups by result', ['cache', 'result'], (s) => [
+      [{ cache: s.cache, result: 'hit' }, s.hits],
+      [{ cache: s.cache, result: 'miss' }, s.misses],
+    ]);
+    fromStats('cache_evictions_total', 'Entries evicted from the in-memory LRU', ['cache'], (s) => [[{ cache: s.cache }, s.evictions]]);
+    fromStats('cache_errors_total', 'Cache errors (Redis unreachable or failing)', ['cache'], (s) => [[{ cache: s.cache }, s.errors]]);
   }
 
   private registerRateLimits(): void {

@@ -65,6 +65,24 @@ describe('monitoring and debugging (real PostgreSQL)', () => {
       expect(sample(after, 'http_requests_in_flight')).toBe(0);
     });
 
+    it('counts requests in flight while they are served, and every cache lookup exactly once', async () => {
+      const project = await createProject(sut.app, user);
+      await sut.app.inject({ method: 'GET', url: `/api/projects/${project.id}`, headers: user.headers });
+      const hits = (t: string) => sample(t, 'cache_requests_total', { cache: 'http', result: 'hit' }) ?? 0;
+      const before = await scrape();
+
+      const holding = sut.app.inject({ method: 'GET', url: '/debug/db-test?num_tests=1&delay=0.5', headers: admin.headers });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const during = await scrape();
+      expect((await holding).statusCode).toBe(200);
+      for (let i = 0; i < 3; i++) await sut.app.inject({ method: 'GET', url: `/api/projects/${project.id}`, headers: user.headers });
+      const after = await scrape();
+
+      expect(sample(during, 'http_requests_in_flight')).toBe(1);
+      expect(sample(after, 'http_requests_in_flight')).toBe(0);
+      expect(hits(after) - hits(before)).toBe(3);
+    });
+
     it('exports the pool, query, cache, rate-limit, writer and process series', async () => {
       const project = await createProject(sut.app, user);
       await sut.app.inject({ method: 'GET', url: `/api/projects/${project.id}`, headers: user.headers });
