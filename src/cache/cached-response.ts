@@ -4,6 +4,7 @@ import type { AuthUser } from '../auth/auth.types';
 import { responseKey } from './cache-key';
 import type { CachedResponse } from './cache.service';
 import type { CachedOptions } from './cached-options';
+import { routeTemplate } from '../http/route-template';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -18,7 +19,7 @@ export function etagOf(body: string): string {
 export function entryOf(request: FastifyRequest, user: AuthUser, options: CachedOptions): { key: string; tags: string[] } {
   const params = request.params as Record<string, string>;
   const query = request.query as Record<string, unknown>;
-  return { key: responseKey(user.id, request.routeOptions.url ?? request.url, params, query), tags: options.tags({ params, query, user }) };
+  return { key: responseKey(user.id, routeTemplate(request) ?? request.url, params, query), tags: options.tags({ params, query, user }) };
 }
 
 /**

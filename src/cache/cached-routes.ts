@@ -2,6 +2,7 @@ import { ExecutionContext, Injectable, Type } from '@nestjs/common';
 import { GUARDS_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants';
 import type { FastifyRequest } from 'fastify';
 import type { CachedOptions } from './cached-options';
+import { routeTemplate } from '../http/route-template';
 
 /** A @Cached route as Nest routes it: its controller, handler and cache options. */
 export interface CachedRoute {
@@ -26,7 +27,7 @@ export class CachedRoutes {
 
   /** `learner` is the interceptor @Cached binds to the route, the one expected there. */
   learn(request: FastifyRequest, context: ExecutionContext, options: CachedOptions, learner: unknown): void {
-    const template = request.routeOptions.url;
+    const template = routeTemplate(request);
     if (template === undefined || this.routes.has(template)) return;
     const handler = context.getHandler();
     const controller = context.getClass();
@@ -38,7 +39,7 @@ export class CachedRoutes {
   /** The learned route for a GET request, if any. */
   forRequest(request: FastifyRequest): CachedRoute | undefined {
     if (request.method !== 'GET') return undefined;
-    const template = request.routeOptions.url;
+    const template = routeTemplate(request);
     return template === undefined ? undefined : this.routes.get(template);
   }
 }

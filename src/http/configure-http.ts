@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger as Pino } from 'pino';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 import { InputSanityPipe } from './input-sanity.pipe';
+import { routeTemplate } from './route-template';
 
 /** Flattens class-validator errors into "field: problem" lines, nested fields dotted. */
 export function validationMessages(errors: ValidationError[], prefix = ''): string[] {
@@ -30,7 +31,7 @@ export function configureHttp(app: NestFastifyApplication): void {
       request.log.info(
         {
           method: request.method,
-          route: request.routeOptions.url ?? 'unmatched',
+          route: routeTemplate(request) ?? 'unmatched',
           statusCode: reply.statusCode,
           ms: Math.round(reply.elapsedTime * 100) / 100,
         },

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MetricsService } from './metrics.service';
 import { performanceMonitor } from './performance-monitor';
+import { routeTemplate } from '../http/route-template';
 
 /** Routes that are not part of the HTTP series: scraping must not measure itself. */
 const UNMEASURED = new Set(['/metrics']);
@@ -33,7 +34,7 @@ export class HttpMetricsHooks implements OnModuleInit {
       return true;
     };
     fastify.addHook('onRequest', (request: Measured, _reply, done) => {
-      if (!UNMEASURED.has(request.routeOptions.url ?? '')) {
+      if (!UNMEASURED.has(routeTemplate(request) ?? '')) {
         request[counted] = true;
         metrics.inFlight++;
       }
@@ -41,7 +42,7 @@ export class HttpMetricsHooks implements OnModuleInit {
     });
     fastify.addHook('onResponse', (request: Measured, reply, done) => {
       if (finish(request)) {
-        const route = request.routeOptions.url ?? UNMATCHED;
+        const route = routeTemplate(request) ?? UNMATCHED;
         metrics.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
         performanceMonitor.record(`${request.method} ${route}`, reply.elapsedTime);
       }
