@@ -1,10 +1,10 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.decorators';
 import type { AuthUser } from '../auth/auth.types';
 import { Cached, CacheTags } from '../cache/cached.decorator';
 import { ApiErrors } from '../http/api-errors.decorator';
-import { IdParam } from '../http/id-param.dto';
+import { UuidParam } from '../http/uuid-param';
 import {
   ActivityDto,
   ActivityList,
@@ -25,7 +25,7 @@ export class ActivityController {
   @ApiOperation({ summary: 'Record an agent activity; answered once it is committed' })
   @ApiCreatedResponse({ type: ActivityDto })
   @ApiErrors(400, 401, 404, 413)
-  create(@CurrentUser() user: AuthUser, @Param() { id }: IdParam, @Body() body: CreateActivityBody): Promise<ActivityDto> {
+  create(@CurrentUser() user: AuthUser, @UuidParam('id') id: string, @Body() body: CreateActivityBody): Promise<ActivityDto> {
     return this.activities.create(user, id, body);
   }
 
@@ -33,7 +33,7 @@ export class ActivityController {
   @ApiOperation({ summary: 'Record up to 1000 activities, all or none, answered in order once committed' })
   @ApiCreatedResponse({ type: ActivityList })
   @ApiErrors(400, 401, 404, 413)
-  createMany(@CurrentUser() user: AuthUser, @Param() { id }: IdParam, @Body() body: CreateActivityBatchBody): Promise<ActivityList> {
+  createMany(@CurrentUser() user: AuthUser, @UuidParam('id') id: string, @Body() body: CreateActivityBatchBody): Promise<ActivityList> {
     return this.activities.createMany(user, id, body.items);
   }
 
@@ -43,7 +43,7 @@ export class ActivityController {
   @ApiOperation({ summary: "A project's activities, newest first unless order=asc (keyset pagination)" })
   @ApiOkResponse({ type: ActivityPage })
   @ApiErrors(400, 401, 404)
-  list(@CurrentUser() user: AuthUser, @Param() { id }: IdParam, @Query() query: ListActivitiesQuery): Promise<ActivityPage> {
+  list(@CurrentUser() user: AuthUser, @UuidParam('id') id: string, @Query() query: ListActivitiesQuery): Promise<ActivityPage> {
     return this.activities.list(user, id, query);
   }
 }

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../http/api-errors.decorator';
-import { IdParam } from '../http/id-param.dto';
+import { UuidParam } from '../http/uuid-param';
 import { PageQuery } from '../http/pagination.dto';
 import { AdminOnly } from './auth.decorators';
 import { CreateUserBody, TokenResponse, UserDetailsDto, UserPage } from './auth.dto';
@@ -38,7 +38,7 @@ export class UsersController {
   @ApiOperation({ summary: 'Issue a new token for a user, e.g. a service account (admin); shown once' })
   @ApiCreatedResponse({ type: TokenResponse })
   @ApiErrors(400, 401, 403, 404)
-  issueToken(@Param() { id }: IdParam): Promise<TokenResponse> {
+  issueToken(@UuidParam('id') id: string): Promise<TokenResponse> {
     return this.auth.issueTokenFor(id);
   }
 }

@@ -1,11 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.decorators';
 import type { AuthUser } from '../auth/auth.types';
 import { Cached, CacheTags } from '../cache/cached.decorator';
 import { ApiErrors } from '../http/api-errors.decorator';
-import { IdParam } from '../http/id-param.dto';
-import { CreateFileBody, FileDto, FilePage, FileParams, ListFilesQuery, UpdateFileBody } from './file.dto';
+import { UuidParam } from '../http/uuid-param';
+import { CreateFileBody, FileDto, FilePage, ListFilesQuery, UpdateFileBody } from './file.dto';
 import { FileService } from './file.service';
 
 @ApiTags('files')
@@ -18,7 +18,7 @@ export class FileController {
   @ApiOperation({ summary: 'Add a file to your project' })
   @ApiCreatedResponse({ type: FileDto })
   @ApiErrors(400, 401, 404, 409, 413)
-  create(@CurrentUser() user: AuthUser, @Param() { id }: IdParam, @Body() body: CreateFileBody): Promise<FileDto> {
+  create(@CurrentUser() user: AuthUser, @UuidParam('id') id: string, @Body() body: CreateFileBody): Promise<FileDto> {
     return this.files.create(user, id, body);
   }
 
@@ -27,7 +27,7 @@ export class FileController {
   @ApiOperation({ summary: "A project's files without content, in path (byte) order (keyset pagination)" })
   @ApiOkResponse({ type: FilePage })
   @ApiErrors(400, 401, 404)
-  list(@CurrentUser() user: AuthUser, @Param() { id }: IdParam, @Query() query: ListFilesQuery): Promise<FilePage> {
+  list(@CurrentUser() user: AuthUser, @UuidParam('id') id: string, @Query() query: ListFilesQuery): Promise<FilePage> {
     return this.files.list(user, id, query);
   }
 
@@ -36,7 +36,7 @@ export class FileController {
   @ApiOperation({ summary: 'A file with its content' })
   @ApiOkResponse({ type: FileDto })
   @ApiErrors(400, 401, 404)
-  get(@CurrentUser() user: AuthUser, @Param() { id, fileId }: FileParams): Promise<FileDto> {
+  get(@CurrentUser() user: AuthUser, @UuidParam('id', 'project id') id: string, @UuidParam('fileId') fileId: string): Promise<FileDto> {
     return this.files.get(user, id, fileId);
   }
 
@@ -44,7 +44,7 @@ export class FileController {
   @ApiOperation({ summary: 'Rename a file, or change its content or language' })
   @ApiOkResponse({ type: FileDto })
   @ApiErrors(400, 401, 404, 409, 413)
-  update(@CurrentUser() user: AuthUser, @Param() { id, fileId }: FileParams, @Body() body: UpdateFileBody): Promise<FileDto> {
+  update(@CurrentUser() user: AuthUser, @UuidParam('id', 'project id') id: string, @UuidParam('fileId') fileId: string, @Body() body: UpdateFileBody): Promise<FileDto> {
     return this.files.update(user, id, fileId, body);
   }
 
@@ -53,7 +53,7 @@ export class FileController {
   @ApiOperation({ summary: 'Delete a file' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(400, 401, 404)
-  async remove(@CurrentUser() user: AuthUser, @Param() { id, fileId }: FileParams): Promise<void> {
+  async remove(@CurrentUser() user: AuthUser, @UuidParam('id', 'project id') id: string, @UuidParam('fileId') fileId: string): Promise<void> {
     await this.files.remove(user, id, fileId);
   }
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, registerDecorator, ValidateIf } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength, MinLength, registerDecorator, ValidateIf } from 'class-validator';
 import { PageQuery } from '../http/pagination.dto';
 import { FILE_PATH_MAX_LENGTH, filePathProblem, WITHOUT_CONTROL_CHARS } from './file-path';
 
@@ -31,16 +31,6 @@ function Checked(name: string, problem: (value: unknown) => string | undefined):
 
 /** A project file path (see file-path.ts), or 400 naming the field and the rule it breaks. */
 const IsFilePath = () => Checked('isFilePath', (value) => (typeof value === 'string' ? filePathProblem(value) : 'must be a string'));
-
-export class FileParams {
-  @ApiProperty({ format: 'uuid', description: 'project id' })
-  @IsUUID('all')
-  id: string;
-
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID('all')
-  fileId: string;
-}
 
 export class CreateFileBody {
   @ApiProperty(PATH_DOC)

@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.decorators';
 import type { AuthUser } from '../auth/auth.types';
 import { Cached, CacheTags } from '../cache/cached.decorator';
 import { ApiErrors } from '../http/api-errors.decorator';
-import { IdParam } from '../http/id-param.dto';
+import { UuidParam } from '../http/uuid-param';
 import {
   BatchGetBody,
   BulkStatusBody,
@@ -73,7 +73,7 @@ export class ProjectController {
   @ApiOperation({ summary: 'A project; include=files,activities adds its file list and latest activities' })
   @ApiOkResponse({ type: ProjectDetailDto })
   @ApiErrors(400, 401, 404)
-  get(@CurrentUser() user: AuthUser, @Param() { id }: IdParam, @Query() query: GetProjectQuery): Promise<ProjectDetailDto> {
+  get(@CurrentUser() user: AuthUser, @UuidParam('id') id: string, @Query() query: GetProjectQuery): Promise<ProjectDetailDto> {
     return this.projects.get(user, id, query.include);
   }
 
@@ -81,7 +81,7 @@ export class ProjectController {
   @ApiOperation({ summary: 'Change name, description or status' })
   @ApiOkResponse({ type: ProjectDto })
   @ApiErrors(400, 401, 404)
-  update(@CurrentUser() user: AuthUser, @Param() { id }: IdParam, @Body() body: UpdateProjectBody): Promise<ProjectDto> {
+  update(@CurrentUser() user: AuthUser, @UuidParam('id') id: string, @Body() body: UpdateProjectBody): Promise<ProjectDto> {
     return this.projects.update(user, id, body);
   }
 
@@ -90,7 +90,7 @@ export class ProjectController {
   @ApiOperation({ summary: 'Delete a project with its files and activities' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(400, 401, 404)
-  async remove(@CurrentUser() user: AuthUser, @Param() { id }: IdParam): Promise<void> {
+  async remove(@CurrentUser() user: AuthUser, @UuidParam('id') id: string): Promise<void> {
     await this.projects.remove(user, id);
   }
 }
