@@ -38,6 +38,26 @@ export function rssMb(pid: number): number {
   }
 }
 
+/**
+ * CPU time (user + system) a process has used, in seconds, from a /proc/<pid>/stat line: fields 14
+ * and 15 in clock ticks (USER_HZ, 100 on Linux). The name field may hold spaces and parentheses, so
+ * fields are counted after its closing parenthesis.
+ */
+export function cpuSecondsOfStat(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state): utime (14) and stime (15) are fields[11] and fields[12].
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds used by a process so far; NaN when unreadable. */
+export function cpuSeconds(pid: number): number {
+  try {
+    return cpuSecondsOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return Number.NaN;
+  }
+}
+
 const running = new Set<ChildServer>();
 /** Set by stopAllChildren: no child may start after it (a scenario still running during Ctrl-C). */
 let closed = false;

@@ -41,7 +41,7 @@ export interface BenchResult {
 const fmt = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '-' : String(round(v, digits)));
 const int = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : String(Math.round(v)));
 
-export const COLUMNS = ['scenario', 'measured', 'conns', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'non-2xx', 'ratio', 'target', 'met'];
+export const COLUMNS = ['scenario', 'measured', 'conns', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'non-2xx', 'CPU µs/resp', 'ratio', 'target', 'met'];
 
 export function rowCells(row: Row): string[] {
   return [
@@ -54,6 +54,7 @@ export function rowCells(row: Row): string[] {
     fmt(row.p99),
     row.errors === undefined ? '-' : String(row.errors),
     row.non2xx === undefined ? '-' : String(row.non2xx),
+    fmt(row.cpuUs, 1),
     row.ratio === undefined ? '-' : `${fmt(row.ratio)}x ${row.ratioOf ? `vs ${row.ratioOf}` : ''}`.trim(),
     row.target ?? (row.kind === 'reference' ? '(reference)' : row.kind === 'baseline' ? '(baseline)' : '-'),
     row.met === undefined ? '' : row.met ? 'met' : 'NOT met',
@@ -64,17 +65,17 @@ export function rowCells(row: Row): string[] {
 export function textTable(rows: readonly Row[]): string {
   const lines = [COLUMNS, ...rows.map(rowCells)];
   const widths = COLUMNS.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-  const numeric = new Set([2, 3, 4, 5, 6, 7, 8]);
+  const numeric = new Set([2, 3, 4, 5, 6, 7, 8, 9]);
   const render = (l: string[]) => l.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   return [render(lines[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.slice(1).map(render)].join('\n');
 }
 
 export function markdownTable(rows: readonly Row[]): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
-  const out = [`| ${COLUMNS.join(' | ')} |`, `|${COLUMNS.map((_, i) => (i >= 2 && i <= 8 ? '---:' : '---')).join('|')}|`];
+  const out = [`| ${COLUMNS.join(' | ')} |`, `|${COLUMNS.map((_, i) => (i >= 2 && i <= 9 ? '---:' : '---')).join('|')}|`];
   for (const row of rows) {
     const cells = rowCells(row).map(esc);
-    cells[11] = cells[11] === 'NOT met' ? '**NOT met**' : cells[11];
+    cells[12] = cells[12] === 'NOT met' ? '**NOT met**' : cells[12];
     out.push(`| ${cells.join(' | ')} |`);
   }
   return out.join('\n');

@@ -2,7 +2,7 @@ import { connect, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'pg';
 import { AutocannonClient, AutocannonRequest, LoadOptions, LoadResult, runLoad } from './load';
-import { ChildServer, sampleRss } from './processes';
+import { ChildServer, cpuSeconds, sampleRss } from './processes';
 import { meets, median, pairedRatio, percentile, round, RoundsSummary, summarizeRounds, Target } from './stats';
 
 export type Mode = 'full' | 'quick' | 'smoke';
@@ -122,6 +122,8 @@ export interface Row {
   readonly errors?: number;
   readonly non2xx?: number;
   readonly statusCodes?: Record<string, number>;
+  /** CPU time of the server process per response, µs (median of the rounds): steadier than req/s on a shared machine. */
+  readonly cpuUs?: number;
   readonly ratio?: number;
   readonly ratioOf?: string;
   readonly target?: string;
@@ -170,9 +172,14 @@ interface LoadSpec extends Omit<LoadOptions, 'url' | 'durationS'> {
   readonly server: () => ChildServer;
 }
 
-function load(_ctx: Context, spec: LoadSpec, durationS: number): Promise<LoadResult> {
+/** One run, with the CPU time the server process used over it, per response. */
+async function load(_ctx: Context, spec: LoadSpec, durationS: number): Promise<LoadResult> {
   const { server, ...options } = spec;
-  return runLoad({ ...options, url: server().url, durationS });
+  const target = server();
+  const before = cpuSeconds(target.pid);
+  const result = await runLoad({ ...options, url: target.url, durationS });
+  const used = cpuSeconds(target.pid) - before;
+  return result.responses > 0 && Number.isFinite(used) ? { ...result, cpuUsPerResponse: (used * 1e6) / result.responses } : result;
 }
 
 /** A and B (and more) interleaved: warm-up each once, then rounds of A B A B. */
@@ -201,6 +208,7 @@ function rowOf(scenario: string, label: string, kind: Row['kind'], connections: 
     errors: s.errors,
     non2xx: s.non2xx,
     statusCodes: s.statusCodes,
+    cpuUs: s.cpuUsPerResponse,
   };
 }
 

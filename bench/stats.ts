@@ -92,6 +92,8 @@ export interface RunStats {
   readonly timeouts: number;
   readonly statusCodes: Record<string, number>;
   readonly seconds: number;
+  /** CPU time the server used over the run, per response (µs), when it was measured. */
+  readonly cpuUsPerResponse?: number;
 }
 
 /** Several rounds of the same measurement: medians of rates and latencies, sums of counts. */
@@ -110,6 +112,8 @@ export interface RoundsSummary {
   readonly errors: number;
   readonly timeouts: number;
   readonly statusCodes: Record<string, number>;
+  /** Median over the rounds that measured it; undefined when none did. */
+  readonly cpuUsPerResponse?: number;
 }
 
 export function summarizeRounds(runs: readonly RunStats[]): RoundsSummary {
@@ -117,6 +121,7 @@ export function summarizeRounds(runs: readonly RunStats[]): RoundsSummary {
   const sum = (f: (r: RunStats) => number) => runs.reduce((acc, r) => acc + f(r), 0);
   const statusCodes: Record<string, number> = {};
   for (const r of runs) for (const [code, n] of Object.entries(r.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  const cpu = runs.map((r) => r.cpuUsPerResponse).filter((v): v is number => v !== undefined && Number.isFinite(v));
   return {
     rounds: runs.length,
     reqPerSec: pick((r) => r.reqPerSec),
@@ -132,6 +137,7 @@ export function summarizeRounds(runs: readonly RunStats[]): RoundsSummary {
     errors: sum((r) => r.errors),
     timeouts: sum((r) => r.timeouts),
     statusCodes,
+    cpuUsPerResponse: cpu.length > 0 ? median(cpu) : undefined,
   };
 }
 

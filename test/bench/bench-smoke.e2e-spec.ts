@@ -51,6 +51,9 @@ describe('bench --smoke', () => {
     for (const row of result.rows.filter((r: { kind: string }) => r.kind !== 'check')) {
       expect(row.reqPerSec).toBeGreaterThan(0);
     }
+    for (const row of result.rows.filter((r: { scenario: string }) => r.scenario === 'cached-get')) {
+      expect(row.cpuUs).toBeGreaterThan(0);
+    }
     expect(output).toMatch(/rate limits raised by configuration/);
     expect(output).toMatch(/LOG_LEVEL=warn/);
     expect(existsSync(DOCS) ? statSync(DOCS).mtimeMs : undefined).toBe(docsBefore);

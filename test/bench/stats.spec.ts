@@ -117,6 +117,12 @@ describe('bench statistics', () => {
       expect(s.timeouts).toBe(2);
       expect(s.non2xx).toBe(1);
       expect(s.statusCodes).toEqual({ 200: 29, 503: 1 });
+      expect(s.cpuUsPerResponse).toBeUndefined();
+    });
+
+    it('takes the median server CPU per response over the rounds that measured it', () => {
+      const s = summarizeRounds([run(1000, 5, { cpuUsPerResponse: 40 }), run(1000, 5), run(1000, 5, { cpuUsPerResponse: 30 }), run(1000, 5, { cpuUsPerResponse: 35 })]);
+      expect(s.cpuUsPerResponse).toBe(35);
     });
   });
 
