@@ -326,9 +326,12 @@ async function main(): Promise<void> {
         POOL_SIZE: poolEnv.DB_POOL_SIZE,
         POOL_MAX: String(appConfig.poolMax),
         POOL_TIMEOUT_MS: String(appConfig.pool.timeoutMs),
+        BACKLOG: String(appConfig.listenBacklog),
       },
       readyPath: '/health',
-      nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, 'reference')] : [],
+      // The same node flags, backlog and open-files limit as the app: the ratios then compare code.
+      nodeArgs: [...nodeArgs, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, 'reference')] : [])],
+      openFiles,
     });
     t0 = performance.now();
     await reference.start();

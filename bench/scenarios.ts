@@ -173,11 +173,11 @@ interface LoadSpec extends Omit<LoadOptions, 'url' | 'durationS'> {
 }
 
 /** One run, with the CPU time the server process used over it, per response. */
-async function load(_ctx: Context, spec: LoadSpec, durationS: number): Promise<LoadResult> {
+async function load(_ctx: Context, spec: LoadSpec, durationS: number, extra: Partial<LoadOptions> = {}): Promise<LoadResult> {
   const { server, ...options } = spec;
   const target = server();
   const before = cpuSeconds(target.pid);
-  const result = await runLoad({ ...options, url: target.url, durationS });
+  const result = await runLoad({ ...options, url: target.url, durationS, ...extra });
   const used = cpuSeconds(target.pid) - before;
   return result.responses > 0 && Number.isFinite(used) ? { ...result, cpuUsPerResponse: (used * 1e6) / result.responses } : result;
 }
@@ -414,8 +414,7 @@ const postActivity: Scenario = {
       for (const side of sides) {
         const amount = Math.max(c * 2, Math.round(side.rate * ctx.plan.durationS));
         const before = await settledActivityRows(ctx.db, projects);
-        const { server, ...options } = spec(side.server);
-        const result = await runLoad({ ...options, url: server().url, amount, hardLimitMs: ctx.plan.durationS * 4000 + 30_000 });
+        const result = await load(ctx, spec(side.server), ctx.plan.durationS, { amount, hardLimitMs: ctx.plan.durationS * 4000 + 30_000 });
         const after = await settledActivityRows(ctx.db, projects);
         side.runs.push(result);
         side.rate = result.reqPerSec;
@@ -557,6 +556,15 @@ const manyConnections: Scenario = {
     const busy = await fresh();
     const { s, peak } = await rounds(busy.server, c);
     const ok = s.errors === 0 && s.timeouts === 0 && s.non2xx === 0 && s.p99 < 1000 && peak < 350;
+    // The reference under the same load tells what of it the stack itself cannot take.
+    const referenceSpec: LoadSpec = { server: () => ctx.reference, connections: c, timeoutS: 10, path: '/constant' };
+    await load(ctx, { ...referenceSpec, connections: active }, ctx.plan.warmupS);
+    const referenceRuns: LoadResult[] = [];
+    for (let r = 0; r < ctx.plan.rounds; r++) {
+      referenceRuns.push(await load(ctx, referenceSpec, ctx.plan.durationS));
+      await sleep(500);
+    }
+    const ref = summarizeRounds(referenceRuns);
 
     // The same number of open connections, most of them idle: what holding them costs, apart
     // from queueing (with every connection busy, latency is about connections / throughput).
@@ -584,6 +592,10 @@ const manyConnections: Scenario = {
         notes:
           `server RSS peak ${round(peak, 0)} MB (${round(busy.rssBefore, 0)} MB after warm-up); timeouts ${s.timeouts}; ` +
           `closed loop: latency ~ ${c} / req/s = ${round((c / s.reqPerSec) * 1000, 0)} ms, so p99 < 1 s needs well over ${c} req/s`,
+      },
+      {
+        ...rowOf(this.name, `reference: bare Fastify, constant JSON, ${c} connections all busy`, 'reference', c, ref),
+        notes: `timeouts ${ref.timeouts}`,
       },
       {
         ...rowOf(this.name, `app cached GET, ${active} busy + ${c - active} idle keep-alive connections`, 'check', active, h),

@@ -7,7 +7,7 @@ import { Pool } from 'pg';
  * measured routes. The app's rate divided by this one's, measured in the same run, is what the
  * framework and our own layers cost. Started by bench/run.ts as its own child process.
  *
- * Env: PORT, HOST (127.0.0.1), DATABASE_URL, POOL_SIZE, POOL_MAX, POOL_TIMEOUT_MS.
+ * Env: PORT, HOST (127.0.0.1), DATABASE_URL, POOL_SIZE, POOL_MAX, POOL_TIMEOUT_MS, BACKLOG (listen backlog).
  *
  * The SQL is copied from src/projects/project.repository.ts (findOwned, existsOwned) and
  * src/activities/activity.repository.ts (findPage): keep them in step when those change.
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
 
-  await app.listen({ port: Number(env('PORT', '0')), host: env('HOST', '127.0.0.1') });
+  await app.listen({ port: Number(env('PORT', '0')), host: env('HOST', '127.0.0.1'), backlog: Number(env('BACKLOG', '511')) });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   console.log(`reference listening on http://127.0.0.1:${port} (pool max ${max})`);
