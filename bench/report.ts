@@ -86,13 +86,13 @@ export function rowNotes(rows: readonly Row[]): string[] {
 }
 
 /** The newest result file of a mode in `dir` (names start with the ISO date, so they sort). */
-export function latestResult(dir: string, mode: BenchResult['mode']): BenchResult | undefined {
+export function latestResult(dir: string, mode: BenchResult['mode'], accept: (r: BenchResult) => boolean = () => true): BenchResult | undefined {
   if (!existsSync(dir)) return undefined;
   const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().reverse();
   for (const file of files) {
     try {
       const parsed = JSON.parse(readFileSync(join(dir, file), 'utf8')) as BenchResult;
-      if (parsed.version === 1 && parsed.mode === mode) return parsed;
+      if (parsed.version === 1 && parsed.mode === mode && accept(parsed)) return parsed;
     } catch {
       // not ours
     }
@@ -209,7 +209,8 @@ export const NOTES_END = '<!-- notes:end -->';
 export function renderDocs(resultsDir: string, previous: string | undefined): string {
   const full = latestResult(resultsDir, 'full');
   const quick = latestResult(resultsDir, 'quick');
-  const profile = latestResult(resultsDir, 'profile');
+  // `--profile --scenario X` profiles other scenarios too; this section is the cached GET's.
+  const profile = latestResult(resultsDir, 'profile', (r) => r.scenarios.length === 1 && r.scenarios[0] === 'cached-get');
   let notes = '';
   if (previous) {
     const a = previous.indexOf(NOTES_START);
@@ -225,12 +226,14 @@ export function renderDocs(resultsDir: string, previous: string | undefined): st
     '',
     'How it measures: the app (`node dist/src/main.js`, one process per configuration) and a reference',
     '(bench/reference/server.ts: bare Fastify and a plain `pg.Pool` of the same size, serving constant JSON',
-    'and the same SQL) run as child processes on 127.0.0.1 against the same PostgreSQL, with autocannon',
+    "and the same SQL, with the app's node flags and listen backlog) run as child processes on 127.0.0.1",
+    'against the same PostgreSQL, with autocannon',
     'in the bench process as the load generator. App and reference runs alternate (A B A B ...); rates',
     'and latencies are medians over the rounds and a ratio is the median of the per-round ratios.',
     'Everything shares 2 cores: the load generator, the server, the reference and PostgreSQL, and on a',
     'shared machine whatever else runs (other test suites): treat single numbers as noisy, ratios as',
-    'more telling.',
+    'more telling. `CPU µs/resp` is the CPU time (user + system, /proc/<pid>/stat) the server process',
+    'used per answer, median over the rounds: steadier than req/s.',
     '',
     '**Rate limits are raised for the bench by configuration** (RATE_LIMIT_PER_SECOND, RATE_LIMIT_PER_MINUTE,',
     'RATE_LIMIT_ANON_PER_MINUTE, RATE_LIMIT_LOGIN_PER_MINUTE set very high; the limiter still runs on every',
