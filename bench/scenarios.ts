@@ -87,7 +87,8 @@ export const SERVER_ENV: Record<ServerKind, Record<string, string>> = {
   cached: {},
   uncached: { CACHE_ENABLED: 'false' },
   unbatched: { ACTIVITY_BATCH_ENABLED: 'false' },
-  'pool-timeout': { DB_POOL_TIMEOUT_MS: String(POOL_TIMEOUT_MS) },
+  // The scenario exhausts the pool through /debug/db-test on purpose, so it keeps no reserve.
+  'pool-timeout': { DB_POOL_TIMEOUT_MS: String(POOL_TIMEOUT_MS), DEBUG_DB_TEST_RESERVE: '0' },
 };
 
 export interface BenchUser {

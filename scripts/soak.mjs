@@ -64,6 +64,8 @@ async function main() {
     DB_POOL_SIZE: String(POOL.size),
     DB_MAX_OVERFLOW: String(POOL.overflow),
     DB_POOL_TIMEOUT_MS: String(POOL.timeoutMs),
+    // Periodic pool exhaustion through /debug/db-test is part of the soak: no reserve.
+    DEBUG_DB_TEST_RESERVE: '0',
     // The soak measures leaks and errors, not the limiter: limits far above the generated load.
     RATE_LIMIT_PER_SECOND: '1000000',
     RATE_LIMIT_PER_MINUTE: '100000000',

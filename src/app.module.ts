@@ -1,7 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ActivitiesModule } from './activities/activities.module';
 import { AuthModule } from './auth/auth.module';
-import { CacheHitsModule } from './cache/cache-hits.module';
 import { CacheModule } from './cache/cache.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -25,7 +24,6 @@ export class AppModule {
         CacheModule,
         RateLimitModule,
         AuthModule,
-        CacheHitsModule,
         ProjectsModule,
         FilesModule,
         ActivitiesModule,

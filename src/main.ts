@@ -54,9 +54,7 @@ async function main(): Promise<void> {
       if (app) {
         app.get(ShutdownState).begin();
         if (config.shutdownGraceMs > 0) await sleep(config.shutdownGraceMs);
-        // Nest closes the HTTP server (waiting for in-flight requests) before the shutdown hooks
-        // that flush writers and end the pool.
-        await app.close();
+        await closeWithin(app, config.shutdownDrainMs, logger);
       }
       await embedded?.stop();
       logger.log('shutdown complete');
@@ -86,6 +84,25 @@ async function main(): Promise<void> {
     await embedded?.stop().catch(() => undefined);
     process.exit(1);
   }
+}
+
+/**
+ * Nest closes the HTTP server (waiting for in-flight requests) before the shutdown hooks that
+ * flush the activity writer and end the pool. A client that never finishes its request would hold
+ * that wait, and with it the flush, until the force timer exits 1: past SHUTDOWN_DRAIN_MS the
+ * remaining connections are destroyed so the flush and the pool close still run. Their requests
+ * were never answered, so nothing acknowledged is lost.
+ */
+async function closeWithin(app: NestFastifyApplication, drainMs: number, logger: Logger): Promise<void> {
+  const closing = app.close();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), drainMs)));
+  if ((await Promise.race([closing, deadline])) === 'late') {
+    logger.warn(`connections still open after SHUTDOWN_DRAIN_MS (${drainMs} ms): closing them`);
+    app.getHttpServer().closeAllConnections();
+  }
+  clearTimeout(timer);
+  await closing;
 }
 
 void main();

@@ -1,7 +1,9 @@
-import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../http/api-errors.decorator';
-import { LoginRateLimit } from '../http/rate-limit/rate-limit.guard';
+import { LoginRateLimit } from '../http/rate-limit/rate-limit-step';
+import { RateLimiter } from '../http/rate-limit/rate-limiter';
 import { CurrentUser, Public } from './auth.decorators';
 import type { AuthenticatedRequest } from './auth.decorators';
 import { LoginBody, LoginResponse, UserDto } from './auth.dto';
@@ -11,7 +13,10 @@ import type { AuthUser } from './auth.types';
 @ApiTags('auth')
 @Controller('api/auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly limiter: RateLimiter,
+  ) {}
 
   @Public()
   @LoginRateLimit()
@@ -19,7 +24,9 @@ export class AuthController {
   @ApiOperation({ summary: 'Exchange email and password for a bearer token' })
   @ApiCreatedResponse({ type: LoginResponse })
   @ApiErrors(400, 401, 429)
-  login(@Body() body: LoginBody): Promise<LoginResponse> {
+  async login(@Req() request: AuthenticatedRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: LoginBody): Promise<LoginResponse> {
+    // Per account as well as per address: the email is only known once the body is read.
+    await this.limiter.countAccount(request, reply, body.email);
     return this.auth.login(body.email, body.password);
   }
 

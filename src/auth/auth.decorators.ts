@@ -5,8 +5,11 @@ import type { AuthUser } from './auth.types';
 export const PUBLIC_KEY = 'auth:public';
 export const ADMIN_KEY = 'auth:admin';
 
-/** The route needs no token (login, health, metrics, docs). */
-export const Public = () => SetMetadata(PUBLIC_KEY, true);
+/**
+ * The route needs no token (login, health, metrics, docs). With `identifies`, a valid token still
+ * sets the current user (a bad one is ignored), for answers that show admins more.
+ */
+export const Public = (options: { identifies?: boolean } = {}) => SetMetadata(PUBLIC_KEY, options.identifies ? 'identifies' : true);
 
 /** The route needs an admin token; other users get 403. */
 export const AdminOnly = () => SetMetadata(ADMIN_KEY, true);

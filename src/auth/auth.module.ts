@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthController } from './auth.controller';
+import { AccessCheck } from './access-check';
 import { AccessGuard } from './access.guard';
 import { AuthService } from './auth.service';
 import { TokenRepository } from './token.repository';
@@ -11,7 +12,7 @@ import { UsersController } from './users.controller';
 
 @Module({
   controllers: [AuthController, UsersController],
-  providers: [UserRepository, TokenRepository, TokenService, AuthService, UserService, AccessGuard, { provide: APP_GUARD, useExisting: AccessGuard }],
-  exports: [TokenService, AccessGuard],
+  providers: [UserRepository, TokenRepository, TokenService, AuthService, UserService, AccessCheck, AccessGuard, { provide: APP_GUARD, useExisting: AccessGuard }],
+  exports: [TokenService, AccessCheck],
 })
 export class AuthModule {}

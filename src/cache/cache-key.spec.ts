@@ -19,6 +19,13 @@ describe('responseKey', () => {
     expect(one).not.toBe(other);
   });
 
+  it('keeps a repeated parameter apart from a comma-separated one', () => {
+    const repeated = responseKey('u', '/r', {}, { include: ['files', 'activities'] });
+    const joined = responseKey('u', '/r', {}, { include: 'files,activities' });
+    expect(repeated).not.toBe(joined);
+    expect(repeated).toBe(responseKey('u', '/r', {}, { include: ['files', 'activities'] }));
+  });
+
   it('cannot be confused by separators inside values', () => {
     const a = responseKey('u', '/r', {}, { a: '1&b=2' });
     const b = responseKey('u', '/r', {}, { a: '1', b: '2' });

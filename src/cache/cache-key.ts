@@ -1,7 +1,9 @@
 /**
  * Cache keys for responses: who is asking (user scope), which route template, which params and
  * which query, normalized so that `?b=1&a=2` and `?a=2&b=1` share an entry. The user scope comes
- * first: two users can never share an entry.
+ * first: two users can never share an entry. The request pipeline has refused any query parameter
+ * the route does not take before a key is built, and an entry is only ever stored for a request
+ * that passed validation, so a key names validated values.
  */
 export function responseKey(
   userScope: string,
@@ -21,8 +23,10 @@ function normalize(values: Readonly<Record<string, unknown>> | undefined): strin
   for (const key of keys) {
     const value = values[key];
     if (value === undefined) continue;
-    const text = Array.isArray(value) ? value.map(String).join(',') : String(value);
-    out += `${out ? '&' : ''}${encodeURIComponent(key)}=${encodeURIComponent(text)}`;
+    // A repeated parameter stays repeated: `a=1&a=2` and `a=1,2` are different requests.
+    for (const item of Array.isArray(value) ? value : [value]) {
+      out += `${out ? '&' : ''}${encodeURIComponent(key)}=${encodeURIComponent(String(item))}`;
+    }
   }
   return out;
 }

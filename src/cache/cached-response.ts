@@ -4,7 +4,7 @@ import type { AuthUser } from '../auth/auth.types';
 import { responseKey } from './cache-key';
 import type { CachedResponse } from './cache.service';
 import type { CachedOptions } from './cached-options';
-import { routeTemplate } from '../http/route-template';
+import { routeTemplate } from '../http/route-policy';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 

@@ -6,7 +6,6 @@ import type { AuthenticatedRequest } from '../auth/auth.decorators';
 import { CachedResponse, CacheService } from './cache.service';
 import type { CacheSource } from './tiered-cache';
 import { entryOf, etagOf, prepareCached } from './cached-response';
-import { CachedRoutes } from './cached-routes';
 import { CACHED_KEY, CachedOptions } from './cached-options';
 
 const STATE: Record<CacheSource, 'HIT' | 'MISS' | 'STALE'> = { l1: 'HIT', l2: 'HIT', shared: 'MISS', load: 'MISS', stale: 'STALE' };
@@ -16,15 +15,15 @@ const STATE: Record<CacheSource, 'HIT' | 'MISS' | 'STALE'> = { l1: 'HIT', l2: 'H
  * validation pipes, no JSON serialization. A miss runs the handler once per key (concurrent
  * misses wait for it) and stores the serialized body with its ETag. When the database cannot
  * answer, an expired entry that no write has invalidated answers instead, marked X-Cache: STALE.
- * Most hits never get here: CacheHitsHook answers them before Nest runs; this is the path for the
- * first request of a route, for entries only in Redis, and for misses.
+ * Most hits never get here: the request pipeline answers them before Nest runs (src/http/pipeline.ts);
+ * this is the path for entries only in Redis, for misses, and for routes with a guard or
+ * interceptor of their own.
  */
 @Injectable()
 export class CachedInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly cache: CacheService,
-    private readonly routes: CachedRoutes,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -34,7 +33,6 @@ export class CachedInterceptor implements NestInterceptor {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const user = request.user;
     if (user === undefined || request.method !== 'GET') return next.handle();
-    this.routes.learn(request, context, options, CachedInterceptor);
 
     const { key, tags } = entryOf(request, user, options);
 

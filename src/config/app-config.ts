@@ -28,6 +28,8 @@ export interface RateLimitConfig {
   readonly perMinute: number;
   readonly anonPerMinute: number;
   readonly loginPerMinute: number;
+  /** Login attempts per account (email), whatever the client address. */
+  readonly loginAccountPerMinute: number;
   /** With Redis down: count locally per instance ('local') or let requests through ('open'). */
   readonly redisFailure: 'local' | 'open';
 }
@@ -64,7 +66,13 @@ export class AppConfig {
   readonly shutdownTimeoutMs: number;
   /** Readiness reports 503 this long before the server stops taking requests (load balancers notice). */
   readonly shutdownGraceMs: number;
+  /** How long in-flight requests may take to finish on shutdown before their sockets are destroyed. */
+  readonly shutdownDrainMs: number;
   readonly bodyLimitBytes: number;
+  /** JSON bodies nested deeper than this are refused before they are parsed. */
+  readonly jsonMaxDepth: number;
+  /** Headers and body must arrive within `requestMs`, headers alone within `headersMs` (else 408). */
+  readonly timeouts: { readonly requestMs: number; readonly headersMs: number; readonly keepAliveMs: number };
   readonly corsOrigins: string[];
   readonly admin: { readonly email: string; readonly password: string | undefined };
   readonly tokenCacheTtlMs: number;
@@ -77,6 +85,8 @@ export class AppConfig {
   readonly cache: CacheConfig;
   readonly metricsToken: string | undefined;
   readonly debugRoutesEnabled: boolean;
+  /** Pooled connections /debug/db-test leaves to the application, however many calls run at once. */
+  readonly debugDbTestReserve: number;
 
   private constructor(values: Omit<AppConfig, 'redacted' | 'poolMax' | 'withDatabaseUrl'>) {
     Object.assign(this, values);
@@ -119,7 +129,14 @@ export class AppConfig {
       redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
       shutdownTimeoutMs: r.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
       shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 0, 0, 300_000),
+      shutdownDrainMs: r.int('SHUTDOWN_DRAIN_MS', 5_000, 0, 300_000),
       bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 7 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+      jsonMaxDepth: r.int('JSON_MAX_DEPTH', 32, 2, 1_000),
+      timeouts: {
+        requestMs: r.int('REQUEST_TIMEOUT_MS', 30_000, 1_000, 3_600_000),
+        headersMs: r.int('HEADERS_TIMEOUT_MS', 10_000, 1_000, 3_600_000),
+        keepAliveMs: r.int('KEEP_ALIVE_TIMEOUT_MS', 72_000, 1_000, 3_600_000),
+      },
       corsOrigins: r.list('CORS_ORIGINS', [], isOrigin, 'a comma-separated list of origins like https://app.example.com'),
       admin: {
         email: r.string('ADMIN_EMAIL', 'admin@example.com', { maxLength: 254 }),
@@ -140,6 +157,7 @@ export class AppConfig {
         perMinute: r.int('RATE_LIMIT_PER_MINUTE', 600, 1, 100_000_000),
         anonPerMinute: r.int('RATE_LIMIT_ANON_PER_MINUTE', 60, 1, 100_000_000),
         loginPerMinute: r.int('RATE_LIMIT_LOGIN_PER_MINUTE', 5, 1, 100_000_000),
+        loginAccountPerMinute: r.int('RATE_LIMIT_LOGIN_ACCOUNT_PER_MINUTE', 10, 1, 100_000_000),
         redisFailure: r.oneOf('RATE_LIMIT_REDIS_FAILURE', 'local', ['local', 'open'] as const),
       },
       cache: {
@@ -151,6 +169,8 @@ export class AppConfig {
       },
       metricsToken: r.optionalString('METRICS_TOKEN'),
       debugRoutesEnabled: r.bool('DEBUG_ROUTES_ENABLED', true),
+      // A fifth of the pool, at least one connection, unless the pool has only one.
+      debugDbTestReserve: r.int('DEBUG_DB_TEST_RESERVE', Math.min(Math.ceil((poolSize + maxOverflow) / 5), poolSize + maxOverflow - 1), 0, 2_000),
     });
     r.check(
       statementTimeoutMs >= 100,
@@ -159,8 +179,16 @@ export class AppConfig {
     const password = config.admin.password;
     r.check(password === undefined || password.length >= 8, 'ADMIN_PASSWORD must be at least 8 characters');
     r.check(
-      config.shutdownGraceMs < config.shutdownTimeoutMs,
-      'SHUTDOWN_GRACE_MS must be below SHUTDOWN_TIMEOUT_MS, or the drain would be cut short',
+      config.shutdownGraceMs + config.shutdownDrainMs + 1_000 <= config.shutdownTimeoutMs,
+      'SHUTDOWN_GRACE_MS + SHUTDOWN_DRAIN_MS must leave at least 1000 ms of SHUTDOWN_TIMEOUT_MS for the writer flush and the pool close',
+    );
+    r.check(
+      config.debugDbTestReserve < config.pool.size + config.pool.maxOverflow,
+      'DEBUG_DB_TEST_RESERVE must be below DB_POOL_SIZE + DB_MAX_OVERFLOW, or /debug/db-test could hold no connection',
+    );
+    r.check(
+      config.timeouts.headersMs <= config.timeouts.requestMs,
+      'HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS (the headers are part of the request)',
     );
     r.check(config.cursorSecret.length >= 16, 'CURSOR_SECRET must be at least 16 characters');
     // JSON escaping can make content up to 6x longer on the wire (a control character becomes

@@ -23,6 +23,9 @@ const STATEMENT_MARGIN_MS = 500;
 
 @Injectable()
 export class DebugService {
+  /** Connections db-test calls hold or wait for, across all concurrent calls. */
+  private readonly slots: Slots;
+
   constructor(
     private readonly pool: PoolObserver,
     private readonly db: DataSource,
@@ -30,7 +33,9 @@ export class DebugService {
     private readonly redis: RedisConnection,
     private readonly config: AppConfig,
     private readonly rateLimits: RateLimitStorage,
-  ) {}
+  ) {
+    this.slots = new Slots(config.poolMax - config.debugDbTestReserve);
+  }
 
   poolStatus() {
     const describe = (s: PoolSnapshot) => ({ ...s, status: queuePoolStatus(s) });
@@ -40,7 +45,10 @@ export class DebugService {
 
   /**
    * `numTests` concurrent queries, each holding a pooled connection for `delaySeconds`: shows what
-   * the pool does under that load (waits, overflow, timeouts past DB_POOL_TIMEOUT_MS).
+   * the pool does under that load (waits, overflow, timeouts past DB_POOL_TIMEOUT_MS). However many
+   * calls run at once, together they hold at most the pool minus DEBUG_DB_TEST_RESERVE
+   * connections, so the route an admin uses to exercise the pool can never starve the API; a test
+   * past that waits for a slot as long as it would for a connection, then reports a timeout.
    */
   async dbTest(numTests: number, delaySeconds: number) {
     const limitS = (this.config.pool.statementTimeoutMs - STATEMENT_MARGIN_MS) / 1000;
@@ -71,6 +79,7 @@ export class DebugService {
         failed: results.filter((r) => !r.ok).length,
         timed_out: results.filter((r) => r.timed_out).length,
         pool_timeout_ms: this.config.pool.timeoutMs,
+        max_held: this.slots.size,
       },
       pool: { before, peak, after },
       results,
@@ -97,6 +106,16 @@ export class DebugService {
 
   private async hold(test: number, delaySeconds: number, sample: () => void): Promise<DbTestResult> {
     const started = performance.now();
+    if (!(await this.slots.take(this.config.pool.timeoutMs))) {
+      return {
+        test,
+        ok: false,
+        acquire_wait_ms: round(performance.now() - started),
+        duration_ms: round(performance.now() - started),
+        error: `no db-test slot within ${this.config.pool.timeoutMs} ms: db-test holds at most ${this.slots.size} connections (DEBUG_DB_TEST_RESERVE keeps ${this.config.debugDbTestReserve} for the API)`,
+        timed_out: true,
+      };
+    }
     const runner = this.db.createQueryRunner();
     let acquired: number | undefined;
     try {
@@ -117,6 +136,40 @@ export class DebugService {
       };
     } finally {
       await runner.release();
+      this.slots.give();
     }
+  }
+}
+
+/** A counting semaphore with a deadline per wait. */
+class Slots {
+  private held = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(readonly size: number) {}
+
+  /** Resolves true once a slot is taken, false if none frees up within `timeoutMs`. */
+  take(timeoutMs: number): Promise<boolean> {
+    if (this.held < this.size) {
+      this.held++;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.held++;
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(wake), 1);
+        resolve(false);
+      }, timeoutMs);
+      this.waiting.push(wake);
+    });
+  }
+
+  give(): void {
+    this.held--;
+    this.waiting.shift()?.();
   }
 }

@@ -1,10 +1,13 @@
 import { Global, Logger, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
 import { CursorCodec } from './cursor';
 import { ShutdownState } from './shutdown-state';
 
 @Global()
 @Module({
+  // The request pipeline finds every route's controller through Nest's discovery API.
+  imports: [DiscoveryModule],
   providers: [
     ShutdownState,
     {

@@ -51,19 +51,11 @@ export const API_HEADERS: Readonly<Record<string, string>> = {
   'x-frame-options': 'DENY',
 };
 
-const DOCS_PATH = /^\/docs(?:[/?]|$)/;
-
 /**
- * Security headers on every answer (errors included): the API set, or helmet's under /docs. CORS
- * only for the origins in CORS_ORIGINS (none by default: a browser app on another origin must be
- * named explicitly).
+ * CORS only for the origins in CORS_ORIGINS (none by default: a browser app on another origin must
+ * be named explicitly). The security headers are set by the request pipeline (pipeline.ts).
  */
-export function configureSecurity(app: NestFastifyApplication, config: AppConfig): void {
-  const docs = documentHeaders();
-  app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {
-    reply.headers(DOCS_PATH.test(request.url) ? docs : API_HEADERS);
-    done();
-  });
+export function configureCors(app: NestFastifyApplication, config: AppConfig): void {
   if (config.corsOrigins.length > 0) {
     const anyOrigin = config.corsOrigins.includes('*');
     app.enableCors({

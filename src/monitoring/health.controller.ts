@@ -1,13 +1,14 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Req } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { DatabaseHealth } from '../database/database.health';
 import { PoolObserver } from '../database/pool-observer';
 import { Public } from '../auth/auth.decorators';
-import { Unthrottled } from '../http/rate-limit/rate-limit.guard';
+import type { AuthenticatedRequest } from '../auth/auth.decorators';
+import { Unthrottled } from '../http/rate-limit/rate-limit-step';
 import { ShutdownState } from '../http/shutdown-state';
 
-@Public()
+@Public({ identifies: true })
 @Unthrottled()
 @ApiTags('health')
 @Controller('health')
@@ -27,10 +28,15 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Ready for traffic: not shutting down and the database answers. Pool saturation is reported, not failed on. */
+  /**
+   * Ready for traffic: not shutting down and the database answers. Pool saturation is reported, not
+   * failed on. The details (ping time, pool figures, the database's error text) are for admins: an
+   * anonymous caller learns up or down, not how the database is reached.
+   */
   @Get('ready')
   @HealthCheck()
-  ready(): Promise<HealthCheckResult> {
+  ready(@Req() request: AuthenticatedRequest): Promise<HealthCheckResult> {
+    const admin = request.user?.role === 'admin';
     return this.health.check([
       () => {
         const session = this.indicators.check('lifecycle');
@@ -41,6 +47,7 @@ export class HealthController {
         const ping = await this.database.ping();
         const pool = this.pool.snapshot();
         const saturation = { checked_out: pool.checked_out, max: pool.max, waiting: pool.waiting };
+        if (!admin) return ping.ok ? session.up() : session.down();
         return ping.ok ? session.up({ ping_ms: ping.ms, pool: saturation }) : session.down({ error: ping.error, pool: saturation });
       },
     ]);

@@ -4,8 +4,9 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/auth.decorators';
+import { bearerCredentials } from '../auth/bearer';
 import { AppConfig } from '../config/app-config';
-import { Unthrottled } from '../http/rate-limit/rate-limit.guard';
+import { Unthrottled } from '../http/rate-limit/rate-limit-step';
 import { MetricsService } from './metrics.service';
 
 function sameSecret(given: string, expected: string): boolean {
@@ -31,8 +32,8 @@ export class MetricsController extends PrometheusController {
   override async index(@Res({ passthrough: true }) response: FastifyReply, @Req() request?: FastifyRequest): Promise<string> {
     const token = this.config.metricsToken;
     if (token !== undefined) {
-      const header = request?.headers.authorization ?? '';
-      if (!header.startsWith('Bearer ') || !sameSecret(header.slice(7), token)) {
+      const given = bearerCredentials(request?.headers.authorization ?? '');
+      if (given === undefined || !sameSecret(given, token)) {
         throw new UnauthorizedException('Metrics need Authorization: Bearer <METRICS_TOKEN>');
       }
     }

@@ -6,6 +6,7 @@ import type { CacheStatsSnapshot } from '../cache/tiered-cache';
 import { AppConfig } from '../config/app-config';
 import { PoolObserver } from '../database/pool-observer';
 import { QueryObserver } from '../database/query-observer';
+import { TIERS } from '../http/rate-limit/rate-limit-step';
 import { RateLimitStats } from '../http/rate-limit/rate-limit.stats';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -159,7 +160,7 @@ export class MetricsService implements OnModuleInit {
       labelNames: ['tier'],
       registers: [this.registry],
     });
-    for (const tier of ['burst', 'sustained', 'anon', 'login']) rejections.inc({ tier }, 0);
+    for (const tier of TIERS) rejections.inc({ tier }, 0);
     this.rateLimits.onRejected((tier) => rejections.inc({ tier }));
   }
 

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { HealthController } from './health.controller';
-import { HttpMetricsHooks } from './http-metrics.hooks';
+import { HttpMetrics } from './http-metrics';
 import { MetricsController } from './metrics.controller';
 import { MetricsModule } from './metrics.module';
 import { PerformanceController } from './performance.controller';
@@ -15,6 +15,6 @@ import { PerformanceController } from './performance.controller';
     PrometheusModule.register({ path: '/metrics', controller: MetricsController, defaultMetrics: { enabled: false } }),
   ],
   controllers: [HealthController, PerformanceController],
-  providers: [HttpMetricsHooks],
+  providers: [HttpMetrics],
 })
 export class MonitoringModule {}

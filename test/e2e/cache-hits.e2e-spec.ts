@@ -1,9 +1,14 @@
-import { CachedRoutes } from '../../src/cache/cached-routes';
+import { CanActivate, Controller, Get, Injectable, Module, Param, UseGuards, UseInterceptors } from '@nestjs/common';
+import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import { AppModule } from '../../src/app.module';
+import { Cached } from '../../src/cache/cached.decorator';
+import { CachedInterceptor } from '../../src/cache/cached.interceptor';
+import type { AppConfig } from '../../src/config/app-config';
 import { aUser, createProject, TestUser } from '../support/factories';
 import { bootApp, TestApp } from '../support/test-app';
 
-// Cache hits of a learned @Cached route are answered by CacheHitsHook before Nest runs. These
-// tests hold that early answer to what Nest's path guarantees: the same guard, counted once.
+// Cache hits of @Cached routes are answered by the request pipeline before Nest runs. These tests
+// hold that early answer to what Nest's path guarantees: the same access check, counted once.
 describe('cache hits answered before Nest (real PostgreSQL)', () => {
   let sut: TestApp;
   let alice: TestUser;
@@ -23,9 +28,9 @@ describe('cache hits answered before Nest (real PostgreSQL)', () => {
 
   const get = (headers: Record<string, string>, url: string) => sut.app.inject({ method: 'GET', url, headers });
 
-  it('learns the route on the first request and answers later hits without Nest’s interceptor', async () => {
+  it('answers hits without Nest’s interceptor, with the same bytes and headers', async () => {
     const project = await createProject(sut.app, alice);
-    const learn = jest.spyOn(sut.app.get(CachedRoutes), 'learn');
+    const intercept = jest.spyOn(CachedInterceptor.prototype, 'intercept');
 
     const first = await get(alice.headers, `/api/projects/${project.id}`);
     const hits = [await get(alice.headers, `/api/projects/${project.id}`), await get(alice.headers, `/api/projects/${project.id}`)];
@@ -33,9 +38,9 @@ describe('cache hits answered before Nest (real PostgreSQL)', () => {
     expect(first.headers['x-cache']).toBe('MISS');
     expect(hits.map((r) => r.headers['x-cache'])).toEqual(['HIT', 'HIT']);
     expect(hits.map((r) => r.body)).toEqual([first.body, first.body]);
-    // learn() runs in the interceptor only: once for the miss, never for the early hits.
-    expect(learn).toHaveBeenCalledTimes(1);
-    learn.mockRestore();
+    // The interceptor runs for the miss only, never for the early hits.
+    expect(intercept).toHaveBeenCalledTimes(1);
+    intercept.mockRestore();
     // Every header of the Nest-served answer is on the early one too.
     const sameEverywhere = Object.keys(first.headers).filter((h) => !['x-cache', 'x-request-id', 'date', 'ratelimit-remaining', 'x-ratelimit-remaining'].includes(h));
     for (const header of sameEverywhere) expect([header, hits[0].headers[header]]).toEqual([header, first.headers[header]]);
@@ -61,7 +66,7 @@ describe('cache hits answered before Nest (real PostgreSQL)', () => {
     });
   });
 
-  it('refuses a revoked token on a learned route with 401, though the answer is cached', async () => {
+  it('refuses a revoked token with 401, though the answer is cached', async () => {
     const project = await createProject(sut.app, alice);
     await get(alice.headers, `/api/projects/${project.id}`);
     expect((await get(alice.headers, `/api/projects/${project.id}`)).headers['x-cache']).toBe('HIT');
@@ -105,40 +110,110 @@ describe('cache hits answered before Nest (real PostgreSQL)', () => {
   });
 });
 
-describe('CachedRoutes', () => {
-  const context = (handler: object, controller: object) =>
-    ({ getHandler: () => handler, getClass: () => controller }) as unknown as Parameters<CachedRoutes['learn']>[1];
-  const request = (url: string) => ({ method: 'GET', routeOptions: { url } }) as unknown as Parameters<CachedRoutes['learn']>[0];
-  const options = { tags: () => [] };
+/** Counts the requests a guard or interceptor of a route's own sees. */
+const seen = { guard: 0, interceptor: 0 };
 
-  class Learner {}
+@Injectable()
+class CountingGuard implements CanActivate {
+  canActivate(): boolean {
+    seen.guard++;
+    return true;
+  }
+}
 
-  it("learns a route with only the global enhancers and @Cached's interceptor", () => {
-    const routes = new CachedRoutes();
-    const handler = function handler() {};
-    Reflect.defineMetadata('__interceptors__', [Learner], handler);
-    routes.learn(request('/a/:id'), context(handler, class Plain {}), options, Learner);
+@Injectable()
+class CountingInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler) {
+    seen.interceptor++;
+    return next.handle();
+  }
+}
 
-    expect(routes.forRequest(request('/a/:id'))).toBeDefined();
-    expect(routes.forRequest({ ...request('/a/:id'), method: 'HEAD' } as never)).toBeUndefined();
+@Controller('probe')
+class ProbeController {
+  @Get('guarded/:id')
+  @Cached({ tags: () => [] })
+  @UseGuards(CountingGuard)
+  guarded(@Param('id') id: string) {
+    return { id };
+  }
+
+  @Get('intercepted/:id')
+  @Cached({ tags: () => [] })
+  @UseInterceptors(CountingInterceptor)
+  intercepted(@Param('id') id: string) {
+    return { id };
+  }
+
+  @Get('plain/:id')
+  @Cached({ tags: () => [] })
+  plain(@Param('id') id: string) {
+    return { id };
+  }
+}
+
+@Controller('probe-class')
+@UseGuards(CountingGuard)
+class GuardedProbeController {
+  @Get(':id')
+  @Cached({ tags: () => [] })
+  get(@Param('id') id: string) {
+    return { id };
+  }
+}
+
+describe('routes with a guard or interceptor of their own (real PostgreSQL)', () => {
+  let sut: TestApp;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    @Module({})
+    class ProbeModule {}
+    sut = await bootApp({}, {
+      module: (config: AppConfig) => ({
+        module: ProbeModule,
+        imports: [AppModule.register(config)],
+        controllers: [ProbeController, GuardedProbeController],
+        providers: [CountingGuard, CountingInterceptor],
+      }),
+    });
+    user = await aUser(sut.app);
   });
 
-  it('never learns a route with a guard or interceptor of its own', () => {
-    const routes = new CachedRoutes();
-    const guarded = function guarded() {};
-    Reflect.defineMetadata('__guards__', [class Extra {}], guarded);
-    class Intercepted {}
-    Reflect.defineMetadata('__interceptors__', [class Extra {}], Intercepted);
+  afterAll(async () => {
+    await sut.close();
+  });
 
-    const alsoIntercepted = function alsoIntercepted() {};
-    Reflect.defineMetadata('__interceptors__', [Learner, class Extra {}], alsoIntercepted);
+  const get = (url: string) => sut.app.inject({ method: 'GET', url, headers: user.headers });
 
-    routes.learn(request('/g'), context(guarded, class Plain {}), options, Learner);
-    routes.learn(request('/i'), context(function handler() {}, Intercepted), options, Learner);
-    routes.learn(request('/j'), context(alsoIntercepted, class Plain {}), options, Learner);
+  it.each([
+    ['a guard on the route', '/probe/guarded/1', 'guard'],
+    ['an interceptor on the route', '/probe/intercepted/1', 'interceptor'],
+    ['a guard on the controller', '/probe-class/1', 'guard'],
+  ] as const)('never answers a route with %s before Nest: it runs on every hit', async (_label, url, which) => {
+    const before = seen[which];
 
-    expect(routes.forRequest(request('/g'))).toBeUndefined();
-    expect(routes.forRequest(request('/i'))).toBeUndefined();
-    expect(routes.forRequest(request('/j'))).toBeUndefined();
+    const answers = [await get(url), await get(url), await get(url)];
+
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    expect(answers.map((r) => r.headers['x-cache'])).toEqual(['MISS', 'HIT', 'HIT']);
+    expect(seen[which] - before).toBe(3);
+  });
+
+  it('answers a route with neither before Nest, from its first hit', async () => {
+    const intercept = jest.spyOn(CachedInterceptor.prototype, 'intercept');
+
+    const answers = [await get('/probe/plain/1'), await get('/probe/plain/1')];
+
+    expect(answers.map((r) => r.headers['x-cache'])).toEqual(['MISS', 'HIT']);
+    expect(intercept).toHaveBeenCalledTimes(1);
+    intercept.mockRestore();
+  });
+
+  it('refuses a query parameter a route does not take, on every route', async () => {
+    const res = await get('/probe/plain/1?n=1');
+
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toBe('n: property n should not exist');
   });
 });

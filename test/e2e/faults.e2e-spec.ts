@@ -98,7 +98,8 @@ describe('pool exhaustion and statement timeout over HTTP (real PostgreSQL)', ()
   let sut: TestApp;
 
   beforeAll(async () => {
-    sut = await bootApp({ DB_POOL_SIZE: '1', DB_MAX_OVERFLOW: '1', DB_POOL_TIMEOUT_MS: '300', DB_STATEMENT_TIMEOUT_MS: '1500' });
+    // db-test exhausts the pool on purpose here: no reserve.
+    sut = await bootApp({ DB_POOL_SIZE: '1', DB_MAX_OVERFLOW: '1', DB_POOL_TIMEOUT_MS: '300', DB_STATEMENT_TIMEOUT_MS: '1500', DEBUG_DB_TEST_RESERVE: '0' });
   });
 
   afterAll(async () => {
@@ -164,6 +165,7 @@ describe('expired cache entries stand in while the database cannot answer (real 
       CACHE_TTL_MS: '300',
       TOKEN_CACHE_TTL_MS: '300',
       CACHE_STALE_MS: '60000',
+      DEBUG_DB_TEST_RESERVE: '0',
     });
   });
 

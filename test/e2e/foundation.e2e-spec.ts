@@ -2,6 +2,7 @@ import { DataSource, QueryRunner } from 'typeorm';
 import { PoolTimeoutError, classifyDbError } from '../../src/database/database.errors';
 import { PoolObserver } from '../../src/database/pool-observer';
 import { ShutdownState } from '../../src/http/shutdown-state';
+import { aUser } from '../support/factories';
 import { cutDatabase } from '../support/test-database';
 import { bootApp, TestApp } from '../support/test-app';
 
@@ -61,11 +62,21 @@ describe('foundation (real PostgreSQL)', () => {
       expect(res.json()).toMatchObject({ status: 'ok' });
     });
 
-    it('ready answers 200 with the database up and the pool saturation in its details', async () => {
-      const res = await sut.app.inject({ method: 'GET', url: '/health/ready' });
+    it('ready answers 200 with the database up, and the pool saturation in its details for admins only', async () => {
+      const admin = await aUser(sut.app, { role: 'admin' });
+      const user = await aUser(sut.app);
 
-      expect(res.statusCode).toBe(200);
-      expect(res.json().details.database).toMatchObject({ status: 'up', pool: { checked_out: 0, max: 4, waiting: 0 } });
+      const forAdmin = await sut.app.inject({ method: 'GET', url: '/health/ready', headers: admin.headers });
+      const forUser = await sut.app.inject({ method: 'GET', url: '/health/ready', headers: user.headers });
+      const anonymous = await sut.app.inject({ method: 'GET', url: '/health/ready' });
+      const badToken = await sut.app.inject({ method: 'GET', url: '/health/ready', headers: { authorization: 'Bearer pbt_nope' } });
+
+      expect(forAdmin.statusCode).toBe(200);
+      expect(forAdmin.json().details.database).toMatchObject({ status: 'up', pool: { checked_out: 0, max: 4, waiting: 0 } });
+      for (const res of [forUser, anonymous, badToken]) {
+        expect(res.statusCode).toBe(200);
+        expect(res.json().details.database).toEqual({ status: 'up' });
+      }
     });
 
     it('ready answers 503 while the database is unreachable and 200 again once it is back', async () => {
@@ -75,7 +86,9 @@ describe('foundation (real PostgreSQL)', () => {
 
         expect(down.statusCode).toBe(503);
         expect(down.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable', requestId: expect.any(String) });
-        expect(down.json().details.database.status).toBe('down');
+        // Anonymous callers learn that it is down, not how the database is reached.
+        expect(down.json().details.database).toEqual({ status: 'down' });
+        expect(down.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|terminat|connect/i);
       } finally {
         await cutDatabase(sut.url, false);
       }

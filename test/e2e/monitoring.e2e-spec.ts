@@ -1,3 +1,4 @@
+import { PoolObserver } from '../../src/database/pool-observer';
 import { aUser, createProject, TestUser } from '../support/factories';
 import { bootApp, TestApp } from '../support/test-app';
 
@@ -132,27 +133,44 @@ describe('monitoring and debugging (real PostgreSQL)', () => {
       expect(body.status).toBe(`Pool size: 2  Connections in pool: ${body.checked_in} Current Overflow: ${body.overflow} Current Checked out connections: 0`);
     });
 
-    it('shows held connections while db-test runs, overflow positive past pool_size, and times out the extras', async () => {
+    it('holds connections past pool_size (overflow), never the reserve, and times out the tests past it', async () => {
+      // Pool 2 + 2 overflow; the default reserve is a fifth of it, one connection: db-test holds 3.
       const running = sut.app.inject({ method: 'GET', url: '/debug/db-test?num_tests=6&delay=0.6', headers: admin.headers });
       await new Promise((r) => setTimeout(r, 150));
       const during = (await sut.app.inject({ method: 'GET', url: '/debug/pool-status', headers: admin.headers })).json();
-      const ready = await sut.app.inject({ method: 'GET', url: '/health/ready' });
+      const ready = await sut.app.inject({ method: 'GET', url: '/health/ready', headers: admin.headers });
+      // The reserved connection serves the API meanwhile.
+      const api = await sut.app.inject({ method: 'GET', url: `/api/projects?limit=1`, headers: user.headers });
       const res = await running;
 
-      expect(during.checked_out).toBeGreaterThanOrEqual(4);
-      expect(during.overflow).toBe(2);
+      expect(during).toMatchObject({ checked_out: 3, overflow: 1 });
       expect(ready.statusCode).toBe(200);
-      expect(ready.json().details.database.pool).toMatchObject({ checked_out: 4, max: 4 });
+      expect(ready.json().details.database.pool).toMatchObject({ checked_out: 3, max: 4 });
+      expect(api.statusCode).toBe(200);
       expect(res.statusCode).toBe(200);
       const body = res.json();
-      expect(body.summary).toEqual({ succeeded: 4, failed: 2, timed_out: 2, pool_timeout_ms: 300 });
-      expect(body.pool.peak).toMatchObject({ checked_out: 4, overflow: 2 });
+      expect(body.summary).toEqual({ succeeded: 3, failed: 3, timed_out: 3, pool_timeout_ms: 300, max_held: 3 });
+      // The peak may include the API request's connection.
+      expect(body.pool.peak.checked_out).toBeGreaterThanOrEqual(3);
       expect(body.pool.after.checked_out).toBe(0);
       const failed = body.results.filter((r: { ok: boolean }) => !r.ok);
-      expect(failed.every((r: { acquire_wait_ms: number; error: string }) => r.acquire_wait_ms >= 290 && /no connection became available/.test(r.error))).toBe(true);
-      const status = (await sut.app.inject({ method: 'GET', url: '/debug/pool-status', headers: admin.headers })).json();
-      expect(status.timeouts).toBeGreaterThanOrEqual(2);
-      expect(status.checked_out).toBe(0);
+      expect(failed.every((r: { acquire_wait_ms: number; error: string }) => r.acquire_wait_ms >= 290 && /no db-test slot within 300 ms/.test(r.error))).toBe(true);
+      expect((await sut.app.inject({ method: 'GET', url: '/debug/pool-status', headers: admin.headers })).json().checked_out).toBe(0);
+    });
+
+    it('caps the connections of concurrent db-test calls together, not per call', async () => {
+      const calls = [1, 2, 3].map(() => sut.app.inject({ method: 'GET', url: '/debug/db-test?num_tests=3&delay=0.4', headers: admin.headers }));
+      let peak = 0;
+      const sampling = setInterval(() => (peak = Math.max(peak, sut.app.get(PoolObserver).snapshot().checked_out)), 5);
+      const answers = await Promise.all(calls);
+      clearInterval(sampling);
+
+      expect(peak).toBe(3);
+      // Nine tests of 0.4 s through three slots, each waiting at most 300 ms: three run at once,
+      // the next three time out before a slot frees.
+      const summaries = answers.map((r) => r.json().summary);
+      expect(summaries.reduce((n, s) => n + s.succeeded, 0)).toBe(3);
+      expect(summaries.reduce((n, s) => n + s.timed_out, 0)).toBe(6);
     });
 
     it.each([

@@ -1,3 +1,4 @@
+import type { DynamicModule } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pino, { Logger as Pino } from 'pino';
 import { createApp } from '../../src/app.factory';
@@ -24,13 +25,17 @@ const TEST_ENV: Record<string, string> = {
   RATE_LIMIT_PER_MINUTE: '10000000',
   RATE_LIMIT_ANON_PER_MINUTE: '1000000',
   RATE_LIMIT_LOGIN_PER_MINUTE: '1000000',
+  RATE_LIMIT_LOGIN_ACCOUNT_PER_MINUTE: '1000000',
 };
 
 /** Boots the real application on its own fresh, migrated database (or on `opts.url`). */
-export async function bootApp(env: Record<string, string> = {}, opts: { logger?: Pino; url?: string } = {}): Promise<TestApp> {
+export async function bootApp(
+  env: Record<string, string> = {},
+  opts: { logger?: Pino; url?: string; module?: (config: AppConfig) => DynamicModule } = {},
+): Promise<TestApp> {
   const url = opts.url ?? (await createTestDatabase());
   const config = AppConfig.fromEnv({ ...TEST_ENV, ...env }).withDatabaseUrl(url);
-  const app = await createApp(config, opts.logger ?? pino({ level: config.logLevel }));
+  const app = await createApp(config, opts.logger ?? pino({ level: config.logLevel }), opts.module?.(config));
   await app.getHttpAdapter().getInstance().ready();
   return {
     app,

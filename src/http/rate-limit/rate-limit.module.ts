@@ -2,7 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { CacheModule } from '../../cache/cache.module';
 import { AppConfig } from '../../config/app-config';
-import { RateLimitGuard } from './rate-limit.guard';
+import { RateLimiter } from './rate-limiter';
 import { RateLimitStats } from './rate-limit.stats';
 import { RateLimitStorage } from './rate-limit.storage';
 
@@ -25,13 +25,14 @@ export class RateLimitStorageModule {}
           { name: 'sustained', ttl: 60_000, limit: config.rateLimit.perMinute },
           { name: 'anon', ttl: 60_000, limit: config.rateLimit.anonPerMinute },
           { name: 'login', ttl: 60_000, limit: config.rateLimit.loginPerMinute },
+          { name: 'login-account', ttl: 60_000, limit: config.rateLimit.loginAccountPerMinute },
         ],
         storage,
       }),
     }),
     RateLimitStorageModule,
   ],
-  providers: [RateLimitGuard, RateLimitStats],
-  exports: [RateLimitGuard, RateLimitStats, RateLimitStorageModule, ThrottlerModule],
+  providers: [RateLimiter, RateLimitStats],
+  exports: [RateLimiter, RateLimitStats, RateLimitStorageModule, ThrottlerModule],
 })
 export class RateLimitModule {}

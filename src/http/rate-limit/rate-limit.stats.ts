@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Tier } from './rate-limit.guard';
+import type { Tier } from './rate-limit-step';
 
 /** Rejections per tier, for /metrics and the debug views. */
 @Injectable()
