@@ -35,12 +35,13 @@ export class AccessCheck {
   ) {}
 
   run(request: FastifyRequest, reply: FastifyReply, policy: RoutePolicy): Outcome | Promise<Outcome> {
-    const problem = policy.access === 'public' ? undefined : this.identify(request as AuthenticatedRequest);
+    const problem = policy.access === 'public' ? undefined : this.identify(request as AuthenticatedRequest, reply, policy);
     if (problem instanceof Promise) return problem.then((p) => this.limit(request, reply, policy, p));
     return this.limit(request, reply, policy, problem);
   }
 
-  private limit(request: FastifyRequest, reply: FastifyReply, policy: RoutePolicy, problem: string | undefined): Outcome | Promise<Outcome> {
+  private limit(request: FastifyRequest, reply: FastifyReply, policy: RoutePolicy, problem: Problem): Outcome | Promise<Outcome> {
+    if (problem instanceof HttpException) return problem;
     const limited = this.limiter.count(request, reply, policy.rateLimits);
     if (limited instanceof Promise) return limited.then((refused) => refused ?? this.enforce(request as Admitted, policy, problem));
     return limited ?? this.enforce(request as Admitted, policy, problem);
@@ -55,17 +56,30 @@ export class AccessCheck {
     return undefined;
   }
 
-  /** Sets request.user for a valid token; otherwise returns why the caller is not authenticated. */
-  private identify(request: AuthenticatedRequest): string | undefined | Promise<string | undefined> {
+  /**
+   * Sets request.user for a valid token; otherwise returns why the caller is not authenticated, or
+   * the 429 of a client whose token lookups are over its limit.
+   */
+  private identify(request: AuthenticatedRequest, reply: FastifyReply, policy: RoutePolicy): Problem | Promise<Problem> {
     const header = request.headers.authorization;
     if (header === undefined) return 'Authentication required: send Authorization: Bearer <token>';
     const token = bearerToken(header);
     if (token === undefined) return 'Malformed Authorization header: expected Bearer <token>';
     const known = this.tokens.known(token);
     if (known !== undefined) return accept(request, token, known);
-    return this.tokens.resolve(token).then((user) => accept(request, token, user));
+    const lookup = () => this.tokens.resolve(token).then((user) => accept(request, token, user));
+    const limited = this.limiter.countLookup(request, reply);
+    const decide = (refused: HttpException | undefined): Problem | Promise<Problem> => {
+      if (refused === undefined) return lookup();
+      // Where a token only adds detail, a client over its limit is simply not identified.
+      return policy.access === 'public-identify' ? 'Token lookups over the limit' : refused;
+    };
+    return limited instanceof Promise ? limited.then(decide) : decide(limited);
   }
 }
+
+/** Why the caller is not authenticated (a message for the 401), a refusal to send as it is, or nothing. */
+type Problem = string | HttpException | undefined;
 
 function accept(request: AuthenticatedRequest, token: string, user: AuthUser | undefined): string | undefined {
   if (!user) return 'Invalid or revoked token';

@@ -11,7 +11,9 @@ import { RateLimitRecord, RateLimitStorage } from './rate-limit.storage';
 
 // The tier closest to its limit so far, per request: its figures go in the headers.
 const shownRemaining = Symbol('rate-limit-shown');
-type Counted = FastifyRequest & { user?: AuthUser; [shownRemaining]?: number };
+// Set when the request was already counted in its client's anonymous tier before a token lookup.
+const lookupCounted = Symbol('rate-limit-lookup');
+type Counted = FastifyRequest & { user?: AuthUser; [shownRemaining]?: number; [lookupCounted]?: true };
 
 /**
  * Rate limits on @nestjs/throttler's tiers (ThrottlerModule holds their limits) and storage
@@ -23,6 +25,7 @@ type Counted = FastifyRequest & { user?: AuthUser; [shownRemaining]?: number };
 @Injectable()
 export class RateLimiter {
   private readonly throttlers: { name: Tier; limit: number; ttl: number }[];
+  private readonly lookupStep: RateLimitStep | undefined;
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -32,6 +35,8 @@ export class RateLimiter {
   ) {
     const list = Array.isArray(options) ? options : options.throttlers;
     this.throttlers = list.map((t) => ({ name: t.name as Tier, limit: t.limit as number, ttl: t.ttl as number }));
+    const anon = this.throttlers.find((t) => t.name === 'anon');
+    this.lookupStep = config.rateLimit.enabled && anon ? { tier: 'anon', limit: anon.limit, ttl: anon.ttl, who: 'ip' } : undefined;
   }
 
   /** The tiers a route counts in, from its decorators: worked out once per route at boot. */
@@ -65,6 +70,19 @@ export class RateLimiter {
       if (refused) return refused;
     }
     return undefined;
+  }
+
+  /**
+   * Counts a token that must be looked up in the database in its client's anonymous tier first,
+   * whatever the route: a flood of made-up tokens from one client then costs at most that tier's
+   * limit in queries, not one query per request. A valid token is counted there once per cache
+   * miss (about once per TOKEN_CACHE_TTL_MS); a bad one is not counted a second time.
+   */
+  countLookup(request: FastifyRequest, reply: FastifyReply): ThrottlerException | undefined | Promise<ThrottlerException | undefined> {
+    const anon = this.lookupStep;
+    if (anon === undefined) return undefined;
+    (request as Counted)[lookupCounted] = true;
+    return this.count(request, reply, [anon]);
   }
 
   /**
@@ -118,6 +136,6 @@ function showLimit(request: Counted, reply: FastifyReply, limit: number, remaini
 /** Whose counter a step counts this request in, or undefined when the step does not apply to it. */
 function counterKey(step: RateLimitStep, request: Counted): string | undefined {
   if (step.who === 'user') return request.user === undefined ? undefined : `${step.tier}:u:${request.user.id}`;
-  if (step.who === 'anonymous-ip' && request.user !== undefined) return undefined;
+  if (step.who === 'anonymous-ip' && (request.user !== undefined || request[lookupCounted])) return undefined;
   return `${step.tier}:ip:${clientKey(request.ip)}`;
 }

@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { TokenRepository } from '../../../src/auth/token.repository';
 import { MAX_LOCAL_KEYS, RateLimitStorage } from '../../../src/http/rate-limit/rate-limit.storage';
 import { recordFigure } from '../../support/figures';
 import { bootApp, TestApp } from '../../support/test-app';
@@ -27,6 +28,23 @@ describe('hostile clients: rate-limit keys (real PostgreSQL)', () => {
 
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
     expect(neighbour.statusCode).toBe(401);
+  });
+
+  it('looks up at most the anonymous limit of made-up tokens per client: a token flood costs no queries past it', async () => {
+    const lookups = jest.spyOn(sut.app.get(TokenRepository), 'resolveAndTouch');
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const res = await sut.app.inject({ method: 'GET', url: '/api/projects', headers: { 'x-forwarded-for': '203.0.113.9', authorization: `Bearer pbt_made_up_${i}` } });
+      statuses.push(res.statusCode);
+    }
+    const health = await sut.app.inject({ method: 'GET', url: '/health/ready', headers: { 'x-forwarded-for': '203.0.113.9', authorization: 'Bearer pbt_more' } });
+
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429, 429, 429, 429, 429]);
+    expect(lookups).toHaveBeenCalledTimes(3);
+    // Readiness still answers that client, without looking its token up.
+    expect(health.statusCode).toBe(200);
+    expect(lookups).toHaveBeenCalledTimes(3);
+    lookups.mockRestore();
   });
 
   it('admits new clients into a full counter map without a sweep per key', async () => {
