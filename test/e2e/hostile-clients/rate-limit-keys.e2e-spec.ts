@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { TokenRepository } from '../../../src/auth/token.repository';
 import { MAX_LOCAL_KEYS, RateLimitStorage } from '../../../src/http/rate-limit/rate-limit.storage';
 import { recordFigure } from '../../support/figures';
@@ -51,18 +51,21 @@ describe('hostile clients: rate-limit keys (real PostgreSQL)', () => {
     const storage = sut.app.get(RateLimitStorage);
     // 200,000 live clients, as a spoofed X-Forwarded-For scan leaves them.
     for (let i = 0; i < MAX_LOCAL_KEYS; i++) storage.incrementLocal(`anon:ip:10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, 60_000, 3, Date.now());
-    const delay = monitorEventLoopDelay({ resolution: 1 });
-    delay.enable();
 
     const statuses = new Set<number>();
-    for (let i = 0; i < 2_000; i++) statuses.add((await anonymous(`172.16.${i >> 8}.${i & 255}`)).statusCode);
-    delay.disable();
-    const worstMs = delay.max / 1e6;
-    recordFigure('2,000 new clients into a full map of 200,000 rate-limit keys: worst event-loop stall', Math.round(worstMs), 'ms');
+    const times: number[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      const started = performance.now();
+      statuses.add((await anonymous(`172.16.${i >> 8}.${i & 255}`)).statusCode);
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    const p95 = times[Math.floor(times.length * 0.95)];
+    recordFigure('2,000 new clients into a full map of 200,000 rate-limit keys: p95 request time', Math.round(p95 * 100) / 100, 'ms');
 
     expect([...statuses]).toEqual([401]);
     expect(storage.size).toBe(MAX_LOCAL_KEYS);
-    // A sweep of the full map per new key blocked the loop ~100 ms each time.
-    expect(worstMs).toBeLessThan(50);
+    // A sweep of the full map per new key blocked the loop ~100 ms on every one of them.
+    expect(p95).toBeLessThan(20);
   }, 60_000);
 });
