@@ -177,6 +177,19 @@ describe('hostile clients: the request pipeline (server process, real PostgreSQL
     expect(((await res.json()) as { message: string }).message).toContain(message);
   });
 
+  it.each([
+    ['a fullwidth ..', 'a/\uff0e\uff0e/b', "must not contain '.' or '..' segments"],
+    ['a segment of only dots and spaces', 'a/. ./b', 'must not contain segments of only dots and spaces'],
+    ['a trailing dot', 'src/main.', "must not contain segments ending in '.' or a space"],
+    ['a colon', 'notes.txt:stream', "must not contain ':'"],
+  ])('refuses a file path with %s', async (_label, path, message) => {
+    const project = (await (await fetch(`${base}/api/projects`, { method: 'POST', headers: { ...authed(), ...json }, body: JSON.stringify({ name: 'paths' }) })).json()) as { id: string };
+    const res = await fetch(`${base}/api/projects/${project.id}/files`, { method: 'POST', headers: { ...authed(), ...json }, body: JSON.stringify({ path, content: 'x' }) });
+
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toContain(message);
+  });
+
   it('takes the bearer scheme in any case, as RFC 9110 allows', async () => {
     for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
       const res = await fetch(`${base}/api/auth/me`, { headers: { authorization: `${scheme} ${token}`, 'x-forwarded-for': client() } });
