@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
-import { ensurePostgresUser } from './embedded-postgres.access';
+import { assertPostgresUserCanReach, ensurePostgresUser, findPostgresUser } from './embedded-postgres.access';
 import {
   APP_ROLE,
   credentialsPath,
@@ -68,6 +68,7 @@ export class EmbeddedPostgres {
     mkdirSync(dirname(dir), { recursive: true });
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
     const asRoot = process.getuid?.() === 0;
+    if (asRoot) await assertPostgresUserCanReach(dir, findPostgresUser());
     await this.stopOrphan();
 
     const saved = fresh ? undefined : readCredentials(dir);
