@@ -10,10 +10,12 @@ async function main(): Promise<void> {
   const [dir, port] = process.argv.slice(2);
   const postgres = new EmbeddedPostgres({ dir, port: Number(port) });
   const { appUrl } = await postgres.start();
-  process.stdout.write(`DATABASE_URL=${appUrl}\n`);
+  // Before the URL goes out: a test may send SIGTERM as soon as it reads it, and without a handler
+  // that signal kills this process and leaves PostgreSQL running.
   process.once('SIGTERM', () => {
     void postgres.stop().then(() => process.exit(0));
   });
+  process.stdout.write(`DATABASE_URL=${appUrl}\n`);
 }
 
 main().catch((err: unknown) => {
