@@ -252,8 +252,9 @@ async function main(): Promise<void> {
     if (!url) {
       const dir = resolve(ROOT, process.env.BENCH_PG_DIR ?? '.data/bench-postgres');
       const port = Number(process.env.BENCH_PG_PORT ?? 54339);
-      embedded = new EmbeddedPostgres({ dir, port, database: 'app', onLog: () => undefined });
-      url = await embedded.start();
+      embedded = new EmbeddedPostgres({ dir, port, onLog: () => undefined });
+      // The app's own role, as `npm start` runs it: it owns the tables, so seeding needs no superuser.
+      url = (await embedded.start()).appUrl;
       database = `embedded, ${dir.replace(ROOT + '/', '')}, port ${port}`;
     }
     setup['postgres start'] = (performance.now() - t0) / 1000;

@@ -208,18 +208,19 @@ export function formatTimings(timings: readonly TableTiming[], totalSeconds: num
 export async function openAppDatabase(config: AppConfig): Promise<{ url: string; close: () => Promise<void>; where: string }> {
   if (config.databaseUrl) return { url: config.databaseUrl, close: async () => undefined, where: 'DATABASE_URL' };
   const embedded = new EmbeddedPostgres({ ...config.embeddedPg });
-  if (runningPostmaster(config.embeddedPg.dir)) {
-    const client = new Client({ connectionString: embedded.url });
+  const running = runningPostmaster(config.embeddedPg.dir) ? embedded.savedUrls() : undefined;
+  if (running) {
+    const client = new Client({ connectionString: running.appUrl });
     try {
       await client.connect();
       await client.end();
-      return { url: embedded.url, close: async () => undefined, where: `embedded PostgreSQL already running on ${config.embeddedPg.dir}` };
+      return { url: running.appUrl, close: async () => undefined, where: `embedded PostgreSQL already running on ${config.embeddedPg.dir}` };
     } catch {
       // Not answering: EmbeddedPostgres.start() deals with a stale server.
     }
   }
-  const url = await embedded.start();
-  return { url, close: () => embedded.stop(), where: `embedded PostgreSQL ${config.embeddedPg.dir} (port ${config.embeddedPg.port})` };
+  const { appUrl } = await embedded.start();
+  return { url: appUrl, close: () => embedded.stop(), where: `embedded PostgreSQL ${config.embeddedPg.dir} (port ${config.embeddedPg.port})` };
 }
 
 function runningPostmaster(dir: string): boolean {

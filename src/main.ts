@@ -6,6 +6,7 @@ import { createApp } from './app.factory';
 import { AppConfig } from './config/app-config';
 import { ConfigError } from './config/env-schema';
 import { EmbeddedPostgres } from './database/embedded-postgres';
+import { EmbeddedPostgresSetupError } from './database/embedded-postgres.errors';
 import { migrate } from './database/migrate';
 import { BootProbe } from './http/boot-probe';
 import { createRootLogger, PinoNestLogger } from './http/logger';
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
 
   try {
     await probe.start(config.port, config.host);
-    const url = config.databaseUrl ?? (await embedded!.start());
+    const url = config.databaseUrl ?? (await embedded!.start()).appUrl;
     config = config.withDatabaseUrl(url);
     if (config.migrationsRun) await migrate(config, url);
     if (stopping) return;
@@ -78,11 +79,14 @@ async function main(): Promise<void> {
     await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
     logger.log(`listening on http://${config.host}:${config.port} (database: ${embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})`);
   } catch (err) {
-    logger.fatal({ msg: 'start-up failed', err });
+    // A setup problem the person starting the app must fix: its one line says how, a stack would bury it.
+    const setup = err instanceof EmbeddedPostgresSetupError;
+    if (setup) console.error(err.message);
+    else logger.fatal({ msg: 'start-up failed', err });
     await probe.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
-    process.exit(1);
+    process.exit(setup ? 2 : 1);
   }
 }
 

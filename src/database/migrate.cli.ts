@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { EmbeddedPostgres } from './embedded-postgres';
+import { EmbeddedPostgresSetupError } from './embedded-postgres.errors';
 import { migrate } from './migrate';
 
 /** `npm run migration:run` / `migration:revert`, on DATABASE_URL or the embedded database. */
@@ -8,7 +9,7 @@ async function main(): Promise<void> {
   const direction = process.argv[2] === 'revert' ? 'revert' : 'run';
   const config = AppConfig.fromEnv(process.env);
   const embedded = config.databaseUrl ? undefined : new EmbeddedPostgres(config.embeddedPg);
-  const url = config.databaseUrl ?? (await embedded!.start());
+  const url = config.databaseUrl ?? (await embedded!.start()).appUrl;
   try {
     const applied = await migrate(config, url, direction);
     new Logger('Migrations').log(direction === 'revert' ? 'reverted the last migration' : `${applied.length} migration(s) applied`);
@@ -19,5 +20,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
+  process.exit(err instanceof EmbeddedPostgresSetupError ? 2 : 1);
 });

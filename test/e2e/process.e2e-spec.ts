@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { embeddedUrl, readEmbeddedCredentials } from '../support/embedded-credentials';
 import { createTestDatabase, dropTestDatabase } from '../support/test-database';
 import { freePort, ServerProcess } from '../support/server-process';
 
@@ -30,7 +31,8 @@ describe('server process', () => {
       await first.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+ \(database: embedded PostgreSQL\)/);
       const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
       expect(ready.status).toBe(200);
-      const client = new Client({ connectionString: `postgres://postgres:postgres@127.0.0.1:${pgPort}/app` });
+      const appUrl = embeddedUrl(readEmbeddedCredentials(pgDir).app, pgPort, 'app');
+      const client = new Client({ connectionString: appUrl });
       await client.connect();
       await client.query(`INSERT INTO users (email, password_hash) VALUES ('kept@example.com', 'x')`);
       await client.end();
@@ -43,7 +45,7 @@ describe('server process', () => {
 
       const second = start(env);
       await second.waitFor(/listening on/);
-      const again = new Client({ connectionString: `postgres://postgres:postgres@127.0.0.1:${pgPort}/app` });
+      const again = new Client({ connectionString: appUrl });
       await again.connect();
       const { rows } = await again.query(`SELECT email FROM users WHERE email = 'kept@example.com'`);
       await again.end();

@@ -22,8 +22,9 @@ export default async function globalSetup(): Promise<void> {
     // mkdtemp makes it 0700; PostgreSQL runs as its own user when we are root and must get in.
     chmodSync(dir, 0o755);
     const port = Number(process.env.TEST_PG_PORT ?? 54330 + (process.pid % 1000));
-    const postgres = new EmbeddedPostgres({ dir: join(dir, 'pg'), port, database: 'postgres' });
-    server = await postgres.start();
+    const postgres = new EmbeddedPostgres({ dir: join(dir, 'pg'), port });
+    // The superuser: each test file clones the template with CREATE DATABASE ... TEMPLATE.
+    server = (await postgres.start()).superuserUrl;
     globalThis.__TEST_POSTGRES__ = { postgres, dir };
   }
   process.env.TEST_DATABASE_SERVER_URL = server;
