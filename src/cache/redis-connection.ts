@@ -72,14 +72,32 @@ export class RedisConnection implements OnApplicationShutdown {
     }
   }
 
-  /** Subscribes on a dedicated connection (a subscribed client cannot run other commands). */
-  async subscribe(channel: string, onMessage: (message: string) => void): Promise<void> {
-    if (!this.client) return;
-    this.subscriber ??= this.create(this.client.options?.url ?? '', 'subscriber');
-    const subscriber = this.subscriber;
-    if (!subscriber.isOpen) void subscriber.connect().catch(() => undefined);
-    // node-redis re-subscribes by itself after a reconnect.
-    await subscriber.subscribe(channel, onMessage);
+  /**
+   * Subscribes on a dedicated connection (a subscribed client cannot run other commands) and says
+   * whether the subscription is live: `onLive(true)` once the channel is subscribed on a ready
+   * connection, `onLive(false)` on every drop, error or (re)connect, since a message published
+   * meanwhile is lost. After a reconnect node-redis sends SUBSCRIBE again and awaits its reply
+   * before it emits 'ready', so from 'ready' on no message can be missed. A first SUBSCRIBE that
+   * fails (Redis down at start) is sent again on the next 'ready'.
+   */
+  subscribe(channel: string, onMessage: (message: string) => void, onLive: (live: boolean) => void): void {
+    if (!this.client || this.subscriber) return;
+    const subscriber = this.create(this.client.options?.url ?? '', 'subscriber');
+    this.subscriber = subscriber;
+    let subscribed = false;
+    const down = () => onLive(false);
+    subscriber.on('connect', down).on('reconnecting', down).on('end', down).on('error', down);
+    subscriber.on('ready', () => {
+      if (subscribed) return onLive(true);
+      subscriber.subscribe(channel, onMessage).then(
+        () => {
+          subscribed = true;
+          onLive(subscriber.isReady);
+        },
+        () => undefined,
+      );
+    });
+    void subscriber.connect().catch(() => undefined);
   }
 
   noteError(err: unknown): void {
