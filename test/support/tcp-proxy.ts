@@ -8,9 +8,13 @@ import { createConnection, createServer, Server, Socket } from 'node:net';
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  /** Each open connection (both sockets), by the local port of its socket towards the target. */
+  private readonly connections = new Map<number, [Socket, Socket]>();
   port = 0;
   /** Delay added to every answer from the target: a slow dependency rather than a dead one. */
   delayMs = 0;
+  /** While set, new connections are dropped at once (existing ones keep flowing). */
+  refuseNew = false;
 
   constructor(
     private readonly targetHost: string,
@@ -19,7 +23,16 @@ export class TcpProxy {
 
   async start(port = 0): Promise<number> {
     const server = createServer((client) => {
+      if (this.refuseNew) {
+        client.destroy();
+        return;
+      }
       const upstream = createConnection(this.targetPort, this.targetHost);
+      upstream.on('connect', () => {
+        const local = upstream.localPort!;
+        this.connections.set(local, [client, upstream]);
+        upstream.on('close', () => this.connections.delete(local));
+      });
       for (const s of [client, upstream]) {
         this.sockets.add(s);
         s.on('close', () => this.sockets.delete(s));
@@ -45,6 +58,16 @@ export class TcpProxy {
     this.server = undefined;
     for (const s of this.sockets) s.destroy();
     if (server) await new Promise((r) => server.close(r));
+  }
+
+  /** Local ports of the open connections towards the target, to find one in e.g. Redis' CLIENT LIST. */
+  upstreamPorts(): number[] {
+    return [...this.connections.keys()];
+  }
+
+  /** Drops the one connection whose socket towards the target has this local port. */
+  drop(upstreamPort: number): void {
+    for (const s of this.connections.get(upstreamPort) ?? []) s.destroy();
   }
 
   async restore(): Promise<void> {
