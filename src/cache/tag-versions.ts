@@ -62,10 +62,46 @@ class TagState {
   ) {}
 }
 
+/**
+ * The oldest entry of a Map kept in insertion order, in O(1): one live iterator that stays at the
+ * front. A fresh iterator per lookup would step over every entry deleted from the front since V8
+ * last compacted the table: evicting 1 M tags from a full 100,000-tag map took 58 s that way.
+ */
+class OldestFirst<K, V> {
+  private cursor: MapIterator<[K, V]>;
+  /** Read from the cursor, still in the map: nothing before it is. */
+  private head: [K, V] | undefined;
+
+  constructor(private readonly map: Map<K, V>) {
+    this.cursor = map.entries();
+  }
+
+  peek(): [K, V] | undefined {
+    while (this.head === undefined || this.map.get(this.head[0]) !== this.head[1]) {
+      let next = this.cursor.next();
+      // A finished iterator stays finished, even once the map has new entries.
+      if (next.done) {
+        this.cursor = this.map.entries();
+        next = this.cursor.next();
+        if (next.done) return (this.head = undefined);
+      }
+      this.head = next.value;
+    }
+    return this.head;
+  }
+
+  /** `key` was deleted and set again with the same value: it is at the young end now, where the cursor will meet it. */
+  moved(key: K): void {
+    if (this.head !== undefined && this.head[0] === key) this.head = undefined;
+  }
+}
+
 export class TagVersions {
   private readonly states = new Map<string, TagState>();
+  private readonly oldestState = new OldestFirst(this.states);
   /** Shared mode: tag -> the local bump (a `seq` value) that Redis has not acknowledged yet. */
   private readonly pending = new Map<string, number>();
+  private readonly oldestPending = new OldestFirst(this.pending);
   /** Pending tags whose write to Redis failed: retried by `takeFailed`. */
   private readonly failed = new Set<string>();
   private seq = 0;
@@ -75,7 +111,6 @@ export class TagVersions {
   /** A pending bump was dropped under the bound: nothing is trusted until it cannot matter. */
   private lostBumps = false;
   private distrustUntil = 0;
-  forgotten = 0;
 
   constructor(private readonly o: TagVersionsOptions) {}
 
@@ -251,9 +286,9 @@ export class TagVersions {
   /** Forgets tags untouched for an entry's life, oldest first, at most `budget` of them. */
   sweep(now = Date.now(), budget = Number.POSITIVE_INFINITY): number {
     let n = 0;
-    for (const [tag, state] of this.states) {
-      if (n >= budget || now - state.at <= this.o.entryLifeMs) break;
-      this.forget(tag, state);
+    for (let oldest = this.oldestState.peek(); oldest !== undefined && n < budget; oldest = this.oldestState.peek()) {
+      if (now - oldest[1].at <= this.o.entryLifeMs) break;
+      this.forget(oldest[0], oldest[1]);
       n++;
     }
     return n;
@@ -271,7 +306,7 @@ export class TagVersions {
 
   private insert(tag: string, state: TagState): void {
     if (this.states.size >= this.o.maxTags) {
-      const [oldest, old] = this.states.entries().next().value as [string, TagState];
+      const [oldest, old] = this.oldestState.peek()!;
       this.forget(oldest, old);
     }
     this.states.set(tag, state);
@@ -283,17 +318,17 @@ export class TagVersions {
     state.e = e;
     state.at = now;
     this.states.delete(tag);
+    this.oldestState.moved(tag);
     this.states.set(tag, state);
   }
 
   private forget(tag: string, state: TagState): void {
     this.states.delete(tag);
-    this.forgotten++;
     if (!this.o.shared && state.v > this.floor) this.floor = state.v;
   }
 
   private dropOldestPending(): void {
-    const [oldest] = this.pending.keys();
+    const [oldest] = this.oldestPending.peek()!;
     this.pending.delete(oldest);
     this.failed.delete(oldest);
     // That write may never reach Redis: entries stored before it could look current anywhere,
