@@ -74,25 +74,27 @@ export class RedisConnection implements OnApplicationShutdown {
 
   /**
    * Subscribes on a dedicated connection (a subscribed client cannot run other commands) and says
-   * whether the subscription is live: `onLive(true)` once the channel is subscribed on a ready
-   * connection, `onLive(false)` on every drop, error or (re)connect, since a message published
-   * meanwhile is lost. After a reconnect node-redis sends SUBSCRIBE again and awaits its reply
-   * before it emits 'ready', so from 'ready' on no message can be missed. A first SUBSCRIBE that
-   * fails (Redis down at start) is sent again on the next 'ready'.
+   * whether the subscription is live, on every change of the connection: `onLive(false)` on a
+   * drop, an error or a (re)connect, since a message published meanwhile is lost; `onLive(true)`
+   * once the channel is subscribed on a ready connection. After a reconnect node-redis sends
+   * SUBSCRIBE again and awaits its reply before it emits 'ready', so from 'ready' on no message is
+   * missed. An error that leaves the connection up (a reply it could not parse) still reports, and
+   * a first SUBSCRIBE that failed (Redis down at start) is sent again on the next 'ready'.
    */
   subscribe(channel: string, onMessage: (message: string) => void, onLive: (live: boolean) => void): void {
     if (!this.client || this.subscriber) return;
     const subscriber = this.create(this.client.options?.url ?? '', 'subscriber');
     this.subscriber = subscriber;
     let subscribed = false;
-    const down = () => onLive(false);
-    subscriber.on('connect', down).on('reconnecting', down).on('end', down).on('error', down);
+    const report = () => onLive(subscribed && subscriber.isReady);
+    subscriber.on('connect', report).on('reconnecting', report).on('end', report).on('error', report);
     subscriber.on('ready', () => {
-      if (subscribed) return onLive(true);
+      report();
+      if (subscribed) return;
       subscriber.subscribe(channel, onMessage).then(
         () => {
           subscribed = true;
-          onLive(subscriber.isReady);
+          report();
         },
         () => undefined,
       );

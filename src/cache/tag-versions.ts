@@ -11,11 +11,12 @@
  *   version: every entry whose load began before that bump is stale from then on. Forgetting by
  *   age only passes entries already past their life; eviction under the bound can force misses.
  * - Shared mode (Redis): the versions live in Redis and a tag counts only once *confirmed*: its
- *   version was read from Redis (or received from the invalidation channel) while the
- *   subscription was live and unbroken since. Every drop or (re)connect of the subscriber starts
- *   a new epoch, which unconfirms every tag at once; a forgotten tag is simply unconfirmed. An
- *   unconfirmed tag is a miss on the hot path; `beginConfirm`/`endConfirm` confirm it in one MGET.
- *   A bump made here goes to Redis; until Redis has it, the tag is pending and cannot be confirmed.
+ *   version was read from Redis while the invalidation subscription was live, and it has stayed
+ *   live since (so every later version arrives on the channel). Every drop or (re)connect of the
+ *   subscriber starts a new epoch, which unconfirms every tag at once; a forgotten tag is simply
+ *   unconfirmed. An unconfirmed tag is a miss on the hot path; `beginConfirm`/`endConfirm`
+ *   confirm it in one MGET. A bump made here goes to Redis; until Redis has it, the tag is pending
+ *   and cannot be confirmed.
  */
 export interface TagVersionsOptions {
   readonly shared: boolean;

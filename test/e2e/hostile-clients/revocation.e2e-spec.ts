@@ -193,4 +193,52 @@ describeWithRedis('an instance whose Redis connections are cut while another wri
     await expectCachedAgain(setup.read, 'after');
     expect((await setup.me()).statusCode).toBe(401);
   });
+
+  it('sends a write it made while Redis was unreachable once Redis is back, so the other instance drops its copy', async () => {
+    const setup = await cachedOnB('before');
+    const readOnA = () => a.app.inject({ method: 'GET', url: `/api/projects/${setup.project.id}`, headers: setup.user.headers });
+    await readOnA();
+    expect((await readOnA()).headers['x-cache']).toBe('HIT');
+
+    await proxy.cut();
+    await until(() => !live(b));
+    const write = await b.app.inject({ method: 'PATCH', url: `/api/projects/${setup.project.id}`, headers: setup.user.headers, payload: { name: 'written on B' } });
+    expect(write.statusCode).toBe(200);
+    const onB = await setup.read();
+    expect(onB.json().name).toBe('written on B');
+    expect(onB.headers['x-cache']).toBe('MISS');
+    expect(b.app.get(CacheService).tagVersionStats().pending_bumps).toBeGreaterThan(0);
+
+    await proxy.restore();
+    await until(async () => (await readOnA()).json().name === 'written on B');
+    expect(b.app.get(CacheService).tagVersionStats().pending_bumps).toBe(0);
+    await expectCachedAgain(setup.read, 'written on B');
+  });
+
+  it('caches nothing while Redis is unreachable from the start, and trusts it once it is reachable', async () => {
+    const target = new URL(redisUrl!);
+    const unreachable = new TcpProxy(target.hostname, Number(target.port || 6379));
+    unreachable.refuseNew = true;
+    const port = await unreachable.start();
+    const c = await bootApp({ REDIS_URL: `redis://127.0.0.1:${port}`, CACHE_NAMESPACE: namespace }, { url: a.url });
+    try {
+      const user = await aUser(a.app);
+      const token = await a.app.get(TokenService).issue(user.id);
+      const project = await createProject(a.app, user, { name: 'only name' });
+      const read = () => c.app.inject({ method: 'GET', url: `/api/projects/${project.id}`, headers: user.headers });
+      const me = () => c.app.inject({ method: 'GET', url: '/api/auth/me', headers: { authorization: `Bearer ${token}` } });
+
+      expect((await me()).statusCode).toBe(200);
+      for (let i = 0; i < 3; i++) expect((await read()).headers['x-cache']).toBe('MISS');
+      await a.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { authorization: `Bearer ${token}` } });
+      expect((await me()).statusCode).toBe(401);
+
+      unreachable.refuseNew = false;
+      await until(() => live(c));
+      await expectCachedAgain(read, 'only name');
+    } finally {
+      await c.close();
+      await unreachable.cut();
+    }
+  });
 });
