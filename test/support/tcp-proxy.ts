@@ -15,6 +15,8 @@ export class TcpProxy {
   delayMs = 0;
   /** While set, new connections are dropped at once (existing ones keep flowing). */
   refuseNew = false;
+  /** Connections (by upstream local port) whose bytes vanish both ways while their sockets stay open. */
+  private readonly frozen = new Set<number>();
 
   constructor(
     private readonly targetHost: string,
@@ -38,8 +40,13 @@ export class TcpProxy {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => s.destroy());
       }
-      client.pipe(upstream);
+      const frozen = () => this.frozen.has(upstream.localPort ?? -1);
+      client.on('data', (chunk: Buffer) => {
+        if (!frozen()) upstream.write(chunk);
+      });
+      client.on('end', () => upstream.end());
       upstream.on('data', (chunk: Buffer) => {
+        if (frozen()) return;
         if (this.delayMs === 0) client.write(chunk);
         else setTimeout(() => client.writable && client.write(chunk), this.delayMs);
       });
@@ -68,6 +75,11 @@ export class TcpProxy {
   /** Drops the one connection whose socket towards the target has this local port. */
   drop(upstreamPort: number): void {
     for (const s of this.connections.get(upstreamPort) ?? []) s.destroy();
+  }
+
+  /** Black-holes one connection, as when the peer is gone without a word (no FIN, no RST). */
+  freeze(upstreamPort: number): void {
+    this.frozen.add(upstreamPort);
   }
 
   async restore(): Promise<void> {

@@ -145,19 +145,24 @@ describeWithRedis('an instance whose Redis connections are cut while another wri
     });
   }
 
-  it('never serves the pre-write answer from L1 when only its subscriber connection was cut, nor after it is back', async () => {
-    const setup = await cachedOnB('before');
+  /** The proxy's port towards Redis for B's subscriber connection, found in Redis' CLIENT LIST. */
+  async function subscriberPort(): Promise<number> {
     const clients = (await inspector.sendCommand(['CLIENT', 'LIST'])) as string;
     const ports = new Set(proxy.upstreamPorts());
-    const subscriberPort = clients
+    const port = clients
       .split('\n')
       .filter((line) => / sub=1 /.test(line))
       .map((line) => Number(/ addr=[^ ]+:(\d+) /.exec(line)?.[1]))
       .find((p) => ports.has(p));
-    expect(subscriberPort).toBeDefined();
+    if (port === undefined) throw new Error('no subscriber connection through the proxy');
+    return port;
+  }
+
+  it('never serves the pre-write answer from L1 when only its subscriber connection was cut, nor after it is back', async () => {
+    const setup = await cachedOnB('before');
 
     proxy.refuseNew = true;
-    proxy.drop(subscriberPort!);
+    proxy.drop(await subscriberPort());
     await until(() => !live(b));
     await writeOnA(setup, 'after');
 
@@ -173,6 +178,23 @@ describeWithRedis('an instance whose Redis connections are cut while another wri
     await expectCachedAgain(setup.read, 'after');
     expect((await setup.me()).statusCode).toBe(401);
   });
+
+  it('stops trusting Redis within seconds when its subscriber connection goes silent without closing', async () => {
+    const setup = await cachedOnB('before');
+
+    proxy.freeze(await subscriberPort());
+    await writeOnA(setup, 'after');
+    const started = Date.now();
+    // Nothing tells B at once that the message was lost; its check of the connection must.
+    await until(async () => (await setup.read()).json().name === 'after', 15_000);
+    const detectedMs = Date.now() - started;
+
+    expect((await setup.me()).statusCode).toBe(401);
+    await until(() => live(b), 10_000);
+    await expectCachedAgain(setup.read, 'after');
+    expect(detectedMs).toBeLessThan(10_000);
+    console.info(`[figures] silent subscriber connection: B stopped trusting after ${detectedMs} ms`);
+  }, 40_000);
 
   it('never serves the pre-write answer while all of its Redis connections are cut, nor after they are back', async () => {
     const setup = await cachedOnB('before');
