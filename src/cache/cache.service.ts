@@ -82,6 +82,8 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly confirming = new Map<string, Promise<void>>();
   private readonly sweeper: NodeJS.Timeout;
   private retrying = false;
+  /** Names the data set in Redis, so that one that lost its data (restart, flush) is noticed. */
+  private incarnation: string | undefined;
   readonly responses: TieredCache<CachedResponse>;
   readonly tokens: TieredCache<ResolvedToken>;
   /** "user U owns project P", so writes into a project skip an ownership query; dropped with the project. */
@@ -243,7 +245,12 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async readVersions(batch: ConfirmBatch): Promise<void> {
     try {
-      const values = await this.redis.call((c) => c.mGet(batch.tags.map((t) => this.versionKey(t))));
+      const incarnationKey = `${this.config.cache.namespace}:incarnation`;
+      const [found, ...values] = await this.redis.call((c) => c.mGet([incarnationKey, ...batch.tags.map((t) => this.versionKey(t))]));
+      const mine = randomUUID();
+      const incarnation = found ?? (await this.redis.call((c) => c.set(incarnationKey, mine, { condition: 'NX', GET: true }))) ?? mine;
+      if (this.incarnation !== undefined && incarnation !== this.incarnation) this.onDataLost();
+      this.incarnation = incarnation;
       this.versions.endConfirm(
         batch,
         values.map((v) => (v === null || v === undefined ? 0 : Number(v))),
@@ -251,6 +258,19 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
     } catch {
       // Unconfirmed: the caller reads from PostgreSQL and caches nothing.
     }
+  }
+
+  /**
+   * Redis came back without its data: every version reads 0 again, so an entry stored before a bump
+   * that Redis forgot would match. A restart drops the subscriber's connection, which unconfirms
+   * every tag: the first read that confirms one again sees the new incarnation, before any entry is
+   * trusted.
+   */
+  private onDataLost(): void {
+    this.logger.warn('Redis lost its data (restart, failover or flush): dropping the in-memory caches');
+    this.responses.clearLocal();
+    this.tokens.clearLocal();
+    this.ownership.clearLocal();
   }
 
   private onInvalidation(message: string): void {

@@ -202,6 +202,11 @@ export class TieredCache<V> {
     }
   }
 
+  /** Empties L1 only. */
+  clearLocal(): void {
+    this.l1.clear();
+  }
+
   async clear(): Promise<void> {
     this.l1.clear();
     if (this.l2 && this.o.redis.ready) await this.o.redis.call(() => this.l2!.clear()).catch((err) => this.noteError(err));

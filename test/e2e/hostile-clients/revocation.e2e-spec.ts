@@ -237,6 +237,31 @@ describeWithRedis('an instance whose Redis connections are cut while another wri
     await expectCachedAgain(setup.read, 'written on B');
   });
 
+  it('drops its in-memory entries when Redis comes back without its data (a restart without persistence)', async () => {
+    const user = await aUser(a.app);
+    const project = await createProject(a.app, user, { name: 'before' });
+    const read = (url: string) => b.app.inject({ method: 'GET', url, headers: user.headers });
+    const plain = `/api/projects/${project.id}`;
+    const withFiles = `${plain}?include=files`;
+    await read(withFiles);
+    expect((await read(withFiles)).headers['x-cache']).toBe('HIT');
+    // Both entries were stored while the project's tag had never been bumped (version 0).
+    await a.app.inject({ method: 'PATCH', url: plain, headers: user.headers, payload: { name: 'after' } });
+    await until(async () => (await read(plain)).json().name === 'after');
+
+    // Redis restarts empty: the version keys are gone (so the tag reads as 0 again) and every
+    // connection drops. Only this test's namespace is wiped: other suites share the server.
+    for await (const keys of inspector.scanIterator({ MATCH: `${namespace}:*`, COUNT: 1_000 })) if (keys.length > 0) await inspector.del(keys);
+    await proxy.cut();
+    await until(() => !live(b));
+    await proxy.restore();
+    await until(() => live(b));
+
+    const res = await read(withFiles);
+    expect(res.json().name).toBe('after');
+    expect(res.headers['x-cache']).toBe('MISS');
+  });
+
   it('caches nothing while Redis is unreachable from the start, and trusts it once it is reachable', async () => {
     const target = new URL(redisUrl!);
     const unreachable = new TcpProxy(target.hostname, Number(target.port || 6379));
