@@ -247,8 +247,13 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const incarnationKey = `${this.config.cache.namespace}:incarnation`;
       const [found, ...values] = await this.redis.call((c) => c.mGet([incarnationKey, ...batch.tags.map((t) => this.versionKey(t))]));
-      const mine = randomUUID();
-      const incarnation = found ?? (await this.redis.call((c) => c.set(incarnationKey, mine, { condition: 'NX', GET: true }))) ?? mine;
+      const incarnation =
+        found ??
+        (await this.redis.call(async (c) => {
+          await c.set(incarnationKey, randomUUID(), { condition: 'NX' });
+          return c.get(incarnationKey);
+        }));
+      if (incarnation === null) return; // deleted again at once: confirm nothing
       if (this.incarnation !== undefined && incarnation !== this.incarnation) this.onDataLost();
       this.incarnation = incarnation;
       this.versions.endConfirm(
