@@ -62,9 +62,10 @@ const SWEEP_MS = 1_000;
 // Tags forgotten per sweep at most: a map of 100,000 tags empties in 20 s, 1-2 ms at a time.
 const SWEEP_BUDGET = 5_000;
 const RETRY_BATCH = 500;
-// Shares of CACHE_L1_MAX_BYTES: token and ownership entries are a few hundred bytes each.
-const HTTP_SHARE = 14 / 16;
-const SMALL_SHARE = 1 / 16;
+// Shares of CACHE_L1_MAX_BYTES. Token and ownership entries are under 1 kB each by the estimate:
+// an eighth of the default budget holds about CACHE_L1_MAX_ENTRIES (10,000) of them.
+const HTTP_SHARE = 3 / 4;
+const SMALL_SHARE = 1 / 8;
 
 /**
  * The application's caches and their invalidation. A write calls `invalidate(tags)` before it
