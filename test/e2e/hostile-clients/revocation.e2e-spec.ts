@@ -158,6 +158,16 @@ describeWithRedis('an instance whose Redis connections are cut while another wri
     return port;
   }
 
+  it('keeps a version key in Redis just longer than an entry can live, not a day', async () => {
+    const setup = await cachedOnB('before');
+    await writeOnA(setup, 'after');
+
+    const ttl = await inspector.pTTL(`${namespace}:tagv:project:${setup.project.id}`);
+    // CACHE_TTL_MS 30 s with +10 % jitter, CACHE_STALE_MS 60 s, and a 5 s margin.
+    expect(ttl).toBeGreaterThan(90_000);
+    expect(ttl).toBeLessThanOrEqual(98_000);
+  });
+
   it('never serves the pre-write answer from L1 when only its subscriber connection was cut, nor after it is back', async () => {
     const setup = await cachedOnB('before');
 
