@@ -1,5 +1,4 @@
 import { jitteredTtl, responseKey } from './cache-key';
-import { TagVersions } from './tag-versions';
 
 describe('responseKey', () => {
   it('puts the user scope first, so two users never share a key', () => {
@@ -45,34 +44,5 @@ describe('jitteredTtl', () => {
     const ttls = new Set(Array.from({ length: 50 }, () => jitteredTtl(30_000)));
 
     expect(ttls.size).toBeGreaterThan(10);
-  });
-});
-
-describe('TagVersions', () => {
-  it('makes entries stale when one of their tags is bumped', () => {
-    const sut = new TagVersions(60_000);
-    const snapshot = sut.snapshot(['a', 'b']);
-
-    expect(sut.matches(['a', 'b'], snapshot)).toBe(true);
-    sut.bump('b');
-    expect(sut.matches(['a', 'b'], snapshot)).toBe(false);
-  });
-
-  it('only moves versions forward when raised from Redis', () => {
-    const sut = new TagVersions(60_000);
-    sut.raise('a', 5);
-    sut.raise('a', 3);
-
-    expect(sut.current('a')).toBe(5);
-  });
-
-  it('forgets old tags, which leaves older entries stale rather than fresh', () => {
-    const sut = new TagVersions(1_000);
-    sut.bump('a', 0);
-    const snapshot = sut.snapshot(['a']);
-    sut.sweep(5_000);
-
-    expect(sut.size).toBe(0);
-    expect(sut.matches(['a'], snapshot)).toBe(false);
   });
 });

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { isDatabaseUnavailable } from '../database/database.errors';
+import { jitteredTtl } from './cache-key';
 import { RedisConnection } from './redis-connection';
-import { TagVersions } from './tag-versions';
+import { BumpBatch, ConfirmBatch, TagVersions } from './tag-versions';
 import { CacheStatsSnapshot, TieredCache } from './tiered-cache';
 
 /** A cached HTTP response: the body already serialized, so a hit sends bytes as they are. */
@@ -18,17 +19,59 @@ export interface ResolvedToken {
   readonly role: 'user' | 'admin';
 }
 
+/** Published on every bump: the tags and their new versions, and which instance bumped them. */
 interface InvalidationMessage {
-  readonly origin: string;
-  readonly versions: Record<string, number>;
+  readonly o: string;
+  readonly t: string[];
+  readonly v: number[];
 }
 
-const SWEEP_MS = 60_000;
+export interface TagVersionStats {
+  readonly shared: boolean;
+  readonly tags: number;
+  readonly max_tags: number;
+  /** Bumps made here that Redis has not acknowledged yet, and those of them waiting for a retry. */
+  readonly pending_bumps: number;
+  readonly failed_bumps: number;
+  readonly subscription_live: boolean;
+}
+
+// Bumps a set of tags and publishes their new versions in one atomic step. A version never
+// repeats, even after its key expired: it is at least the Redis clock in ms, so an entry stored
+// under an old version can never match a new one.
+const BUMP_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out, tags = {}, {}
+for i, key in ipairs(KEYS) do
+  local v = (tonumber(redis.call('GET', key)) or 0) + 1
+  if v < now then v = now end
+  redis.call('SET', key, string.format('%d', v), 'PX', ARGV[1])
+  out[i] = v
+  tags[i] = ARGV[i + 3]
+end
+local vs = {}
+for i, v in ipairs(out) do vs[i] = string.format('%d', v) end
+redis.call('PUBLISH', ARGV[2], '{"o":' .. cjson.encode(ARGV[3]) .. ',"t":' .. cjson.encode(tags) .. ',"v":[' .. table.concat(vs, ',') .. ']}')
+return out
+`;
+
+// How long a version key outlives the longest entry that could be checked against it.
+const VERSION_KEY_MARGIN_MS = 5_000;
+const SWEEP_MS = 1_000;
+// Tags forgotten per sweep at most: a map of 100,000 tags empties in 20 s, 1-2 ms at a time.
+const SWEEP_BUDGET = 5_000;
+const RETRY_BATCH = 500;
+// Shares of CACHE_L1_MAX_BYTES. Token and ownership entries are under 1 kB each by the estimate:
+// an eighth of the default budget holds about CACHE_L1_MAX_ENTRIES (10,000) of them.
+const HTTP_SHARE = 3 / 4;
+const SMALL_SHARE = 1 / 8;
 
 /**
  * The application's caches and their invalidation. A write calls `invalidate(tags)` before it
  * answers: locally that takes effect at once; with Redis the new tag versions are stored there and
- * published, so the other instances drop their L1 copies within milliseconds.
+ * published, so the other instances drop their L1 copies within milliseconds. With Redis, an
+ * instance trusts an entry only once it has confirmed its tags' versions (see TagVersions).
  */
 @Injectable()
 export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -36,7 +79,12 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly instanceId = randomUUID();
   private readonly channel: string;
   private readonly versions: TagVersions;
+  private readonly versionTtlMs: number;
+  private readonly confirming = new Map<string, Promise<void>>();
   private readonly sweeper: NodeJS.Timeout;
+  private retrying = false;
+  /** Names the data set in Redis, so that one that lost its data (restart, flush) is noticed. */
+  private incarnation: string | undefined;
   readonly responses: TieredCache<CachedResponse>;
   readonly tokens: TieredCache<ResolvedToken>;
   /** "user U owns project P", so writes into a project skip an ownership query; dropped with the project. */
@@ -46,25 +94,50 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly config: AppConfig,
     private readonly redis: RedisConnection,
   ) {
-    // A tag's version must outlive every entry that could still be checked against it, stale
-    // window included, or a forgotten bump would make an invalidated entry look current again.
-    const longestLife = Math.max(config.cache.ttlMs, config.tokenCacheTtlMs) + config.cache.staleMs;
-    this.versions = new TagVersions(2 * longestLife + 60_000);
-    this.channel = `${config.cache.namespace}:invalidate`;
+    const c = config.cache;
+    const tokenTtlMs = Math.max(1, config.tokenCacheTtlMs);
+    // Every entry can be checked against a version this long after its load began: the longest TTL
+    // with jitter, then the stale window.
+    const entryLifeMs = jitteredTtl(Math.max(c.ttlMs, tokenTtlMs), () => 1) + c.staleMs;
+    this.versionTtlMs = entryLifeMs + VERSION_KEY_MARGIN_MS;
+    this.versions = new TagVersions({ shared: redis.enabled, maxTags: c.tagVersionsMax, entryLifeMs });
+    this.channel = `${c.namespace}:invalidate`;
     const common = {
-      l1MaxEntries: config.cache.l1MaxEntries,
-      namespace: config.cache.namespace,
+      l1MaxEntries: c.l1MaxEntries,
+      namespace: c.namespace,
       versions: this.versions,
       redis,
-      syncVersions: (tags: readonly string[]) => this.syncVersions(tags),
-      staleMs: config.cache.staleMs,
+      confirm: (tags: readonly string[]) => this.confirm(tags),
+      staleMs: c.staleMs,
       // Only when the database cannot answer: a 404 or bad input is the answer itself.
       serveStaleOn: isDatabaseUnavailable,
     };
-    this.responses = new TieredCache<CachedResponse>({ ...common, name: 'http', ttlMs: config.cache.ttlMs });
-    this.tokens = new TieredCache<ResolvedToken>({ ...common, name: 'tokens', ttlMs: Math.max(1, config.tokenCacheTtlMs) });
-    this.ownership = new TieredCache<true>({ ...common, name: 'ownership', ttlMs: config.cache.ttlMs });
-    this.sweeper = setInterval(() => this.versions.sweep(), SWEEP_MS);
+    const small = Math.floor(c.l1MaxBytes * SMALL_SHARE);
+    this.responses = new TieredCache<CachedResponse>({
+      ...common,
+      name: 'http',
+      ttlMs: c.ttlMs,
+      l1MaxBytes: Math.floor(c.l1MaxBytes * HTTP_SHARE),
+      maxEntryBytes: c.entryMaxBytes,
+      sizeOf: (r) => 2 * (r.body.length + r.etag.length),
+    });
+    this.tokens = new TieredCache<ResolvedToken>({
+      ...common,
+      name: 'tokens',
+      ttlMs: tokenTtlMs,
+      l1MaxBytes: small,
+      maxEntryBytes: Math.min(c.entryMaxBytes, small),
+      sizeOf: (t) => 2 * (t.id.length + t.email.length + t.role.length),
+    });
+    this.ownership = new TieredCache<true>({
+      ...common,
+      name: 'ownership',
+      ttlMs: c.ttlMs,
+      l1MaxBytes: small,
+      maxEntryBytes: Math.min(c.entryMaxBytes, small),
+      sizeOf: () => 0,
+    });
+    this.sweeper = setInterval(() => this.tick(), SWEEP_MS);
     this.sweeper.unref();
   }
 
@@ -76,11 +149,27 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
     return [this.responses.stats(), this.tokens.stats(), this.ownership.stats()];
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  tagVersionStats(): TagVersionStats {
+    return {
+      shared: this.versions.shared,
+      tags: this.versions.size,
+      max_tags: this.config.cache.tagVersionsMax,
+      pending_bumps: this.versions.pendingCount,
+      failed_bumps: this.versions.failedCount,
+      subscription_live: this.versions.isLive,
+    };
+  }
+
+  onApplicationBootstrap(): void {
     if (!this.redis.enabled) return;
-    await this.redis
-      .subscribe(this.channel, (message) => this.onInvalidation(message))
-      .catch((err) => this.logger.warn(`cannot subscribe to invalidations yet: ${(err as Error).message}`));
+    this.redis.subscribe(
+      this.channel,
+      (message) => this.onInvalidation(message),
+      (live) => {
+        this.versions.setLive(live);
+        if (live) void this.retryFailedBumps();
+      },
+    );
   }
 
   /** Drops every entry of every cache, here and in Redis (other instances' L1 expire by TTL). */
@@ -88,54 +177,116 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
     await Promise.all([this.responses.clear(), this.tokens.clear(), this.ownership.clear()]);
   }
 
-  /** Makes every entry tagged with one of `tags` stale, here at once and elsewhere via Redis. */
+  /**
+   * Makes every entry tagged with one of `tags` stale: here at once, elsewhere through Redis. A
+   * bump Redis does not take (down, slow) keeps its tags untrusted here and is sent again later.
+   */
   async invalidate(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;
     const unique = [...new Set(tags)];
-    for (const tag of unique) this.versions.bump(tag);
-    if (!this.redis.enabled) return;
-    try {
-      const keys = unique.map((t) => this.versionKey(t));
-      const raised = await this.redis.call(async (c) => {
-        const multi = c.multi();
-        for (const key of keys) multi.incr(key);
-        for (const key of keys) multi.pExpire(key, 24 * 3_600_000);
-        return (await multi.exec()) as unknown as number[];
-      });
-      const versions: Record<string, number> = {};
-      unique.forEach((tag, i) => {
-        const v = Number(raised[i]);
-        this.versions.raise(tag, v);
-        versions[tag] = v;
-      });
-      const message: InvalidationMessage = { origin: this.instanceId, versions };
-      await this.redis.call((c) => c.publish(this.channel, JSON.stringify(message)));
-    } catch {
-      // Already invalidated here; other instances catch up through syncVersions or TTL.
-    }
+    const gens = unique.map((tag) => this.versions.bump(tag));
+    if (this.redis.enabled) await this.push(this.versions.sending(unique, gens));
   }
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.sweeper);
   }
 
-  private onInvalidation(message: string): void {
+  private tick(): void {
+    this.versions.sweep(Date.now(), SWEEP_BUDGET);
+    if (this.redis.ready) void this.retryFailedBumps();
+  }
+
+  private async push(batch: BumpBatch): Promise<void> {
     try {
-      const parsed = JSON.parse(message) as InvalidationMessage;
-      if (parsed.origin === this.instanceId) return;
-      for (const [tag, v] of Object.entries(parsed.versions)) this.versions.raise(tag, Number(v));
+      const raised = (await this.redis.call((c) =>
+        c.eval(BUMP_LUA, {
+          keys: batch.tags.map((t) => this.versionKey(t)),
+          arguments: [String(this.versionTtlMs), this.channel, this.instanceId, ...batch.tags],
+        }),
+      )) as number[];
+      this.versions.bumped(batch, raised.map(Number));
     } catch {
-      this.logger.warn('ignored a malformed invalidation message');
+      this.versions.bumpFailed(batch);
     }
   }
 
-  private async syncVersions(tags: readonly string[]): Promise<void> {
-    if (tags.length === 0) return;
-    const values = await this.redis.call((c) => c.mGet(tags.map((t) => this.versionKey(t))));
-    tags.forEach((tag, i) => {
-      const v = values[i];
-      if (v !== null && v !== undefined) this.versions.raise(tag, Number(v));
-    });
+  /** One batch at a time: a long outage's backlog drains without a burst. */
+  private async retryFailedBumps(): Promise<void> {
+    if (this.retrying) return;
+    this.retrying = true;
+    try {
+      const batch = this.versions.takeFailed(RETRY_BATCH);
+      if (batch !== undefined) await this.push(batch);
+    } finally {
+      this.retrying = false;
+    }
+  }
+
+  /** Reads unconfirmed tags' versions from Redis; concurrent callers share one read per tag. */
+  private async confirm(tags: readonly string[]): Promise<void> {
+    const waits: Promise<void>[] = [];
+    const fresh: string[] = [];
+    for (const tag of tags) {
+      const running = this.confirming.get(tag);
+      if (running !== undefined) waits.push(running);
+      else fresh.push(tag);
+    }
+    const batch = fresh.length > 0 ? this.versions.beginConfirm(fresh) : undefined;
+    if (batch !== undefined) {
+      const read = this.readVersions(batch);
+      for (const tag of batch.tags) this.confirming.set(tag, read);
+      void read.then(() => {
+        for (const tag of batch.tags) if (this.confirming.get(tag) === read) this.confirming.delete(tag);
+      });
+      waits.push(read);
+    }
+    await Promise.all(waits);
+  }
+
+  private async readVersions(batch: ConfirmBatch): Promise<void> {
+    try {
+      const incarnationKey = `${this.config.cache.namespace}:incarnation`;
+      const [found, ...values] = await this.redis.call((c) => c.mGet([incarnationKey, ...batch.tags.map((t) => this.versionKey(t))]));
+      const incarnation =
+        found ??
+        (await this.redis.call(async (c) => {
+          await c.set(incarnationKey, randomUUID(), { condition: 'NX' });
+          return c.get(incarnationKey);
+        }));
+      if (incarnation === null) return; // deleted again at once: confirm nothing
+      if (this.incarnation !== undefined && incarnation !== this.incarnation) this.onDataLost();
+      this.incarnation = incarnation;
+      this.versions.endConfirm(
+        batch,
+        values.map((v) => (v === null || v === undefined ? 0 : Number(v))),
+      );
+    } catch {
+      // Unconfirmed: the caller reads from PostgreSQL and caches nothing.
+    }
+  }
+
+  /**
+   * Redis came back without its data: every version reads 0 again, so an entry stored before a bump
+   * that Redis forgot would match. A restart drops the subscriber's connection, which unconfirms
+   * every tag: the first read that confirms one again sees the new incarnation, before any entry is
+   * trusted.
+   */
+  private onDataLost(): void {
+    this.logger.warn('Redis lost its data (restart, failover or flush): dropping the in-memory caches');
+    this.responses.clearLocal();
+    this.tokens.clearLocal();
+    this.ownership.clearLocal();
+  }
+
+  private onInvalidation(message: string): void {
+    try {
+      const parsed = JSON.parse(message) as InvalidationMessage;
+      if (parsed.o === this.instanceId) return;
+      parsed.t.forEach((tag, i) => this.versions.observe(tag, Number(parsed.v[i])));
+    } catch {
+      this.logger.warn('ignored a malformed invalidation message');
+    }
   }
 
   private versionKey(tag: string): string {

@@ -9,6 +9,10 @@ export const REDIS_CALL_TIMEOUT_MS = 250;
 /** After this many failures in a row, calls fail at once for a while instead of each waiting. */
 const BREAKER_THRESHOLD = 3;
 const BREAKER_OPEN_MS = 2_000;
+// A subscriber connection whose peer vanished without a word (a NAT entry expired, a host gone)
+// looks open while messages are lost; TCP keepalive would notice only after minutes.
+const SUBSCRIBER_PING_MS = 3_000;
+const SUBSCRIBER_PING_TIMEOUT_MS = 2_000;
 
 export class RedisUnavailableError extends Error {
   constructor(reason: string) {
@@ -27,6 +31,8 @@ export class RedisConnection implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisConnection.name);
   readonly client: RedisClient | undefined;
   private subscriber: RedisClient | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private closing = false;
   private lastErrorLog = 0;
   private failuresInARow = 0;
   private openUntil = 0;
@@ -72,14 +78,56 @@ export class RedisConnection implements OnApplicationShutdown {
     }
   }
 
-  /** Subscribes on a dedicated connection (a subscribed client cannot run other commands). */
-  async subscribe(channel: string, onMessage: (message: string) => void): Promise<void> {
-    if (!this.client) return;
-    this.subscriber ??= this.create(this.client.options?.url ?? '', 'subscriber');
-    const subscriber = this.subscriber;
-    if (!subscriber.isOpen) void subscriber.connect().catch(() => undefined);
-    // node-redis re-subscribes by itself after a reconnect.
-    await subscriber.subscribe(channel, onMessage);
+  /**
+   * Subscribes on a dedicated connection (a subscribed client cannot run other commands) and says
+   * whether the subscription is live, on every change of the connection: `onLive(false)` on a
+   * drop, an error or a (re)connect, since a message published meanwhile is lost; `onLive(true)`
+   * once the channel is subscribed on a ready connection. After a reconnect node-redis sends
+   * SUBSCRIBE again and awaits its reply before it emits 'ready', so from 'ready' on no message is
+   * missed. An error that leaves the connection up (a reply it could not parse) still reports, and
+   * a first SUBSCRIBE that failed (Redis down at start) is sent again on the next 'ready'. A
+   * connection that stops answering PING is replaced by a new one.
+   */
+  subscribe(channel: string, onMessage: (message: string) => void, onLive: (live: boolean) => void): void {
+    if (!this.client || this.subscriber) return;
+    const url = this.client.options?.url ?? '';
+    const start = () => {
+      const subscriber = this.create(url, 'subscriber');
+      this.subscriber = subscriber;
+      let subscribed = false;
+      // A replaced client's last events must not speak for its successor.
+      const report = () => this.subscriber === subscriber && onLive(subscribed && subscriber.isReady);
+      subscriber.on('connect', report).on('reconnecting', report).on('end', report).on('error', report);
+      subscriber.on('ready', () => {
+        report();
+        if (subscribed) return;
+        subscriber.subscribe(channel, onMessage).then(
+          () => {
+            subscribed = true;
+            report();
+          },
+          () => undefined,
+        );
+      });
+      void subscriber.connect().catch(() => undefined);
+    };
+    let pinging = false;
+    this.watchdog = setInterval(() => {
+      const subscriber = this.subscriber;
+      if (pinging || !subscriber?.isReady) return;
+      pinging = true;
+      const deadline = new Promise<'timeout'>((resolve) => setTimeout(resolve, SUBSCRIBER_PING_TIMEOUT_MS, 'timeout').unref());
+      void Promise.race([subscriber.ping().catch(() => 'failed'), deadline]).then((answer) => {
+        pinging = false;
+        if (answer !== 'timeout' || this.subscriber !== subscriber || this.closing) return;
+        this.logger.warn(`redis subscriber connection silent for ${SUBSCRIBER_PING_TIMEOUT_MS} ms: replacing it`);
+        onLive(false);
+        start();
+        subscriber.destroy();
+      });
+    }, SUBSCRIBER_PING_MS);
+    this.watchdog.unref();
+    start();
   }
 
   noteError(err: unknown): void {
@@ -93,6 +141,8 @@ export class RedisConnection implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.watchdog);
     await Promise.all(
       [this.client, this.subscriber].map(async (c) => {
         if (c?.isOpen) await c.close().catch(() => c.destroy());

@@ -2,30 +2,36 @@ import { NotFoundException } from '@nestjs/common';
 import { isDatabaseUnavailable, PoolTimeoutError } from '../database/database.errors';
 import type { RedisConnection } from './redis-connection';
 import { TagVersions } from './tag-versions';
-import { TieredCache } from './tiered-cache';
+import { TieredCache, TieredCacheOptions } from './tiered-cache';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('TieredCache stale entries', () => {
-  const make = (staleMs: number) => {
-    const versions = new TagVersions(60_000);
-    const cache = new TieredCache<string>({
-      name: 'test',
-      ttlMs: 20,
-      staleMs,
-      serveStaleOn: isDatabaseUnavailable,
-      l1MaxEntries: 100,
-      namespace: 'test',
-      versions,
-      // No REDIS_URL: L1 only.
-      redis: { client: undefined, ready: false } as unknown as RedisConnection,
-      syncVersions: async () => undefined,
-    });
-    return { cache, versions };
-  };
+// No REDIS_URL: L1 only.
+const noRedis = { client: undefined, ready: false } as unknown as RedisConnection;
 
+function make(overrides: Partial<TieredCacheOptions<string>> = {}) {
+  const versions = overrides.versions ?? new TagVersions({ shared: false, maxTags: 1_000, entryLifeMs: 60_000 });
+  const cache = new TieredCache<string>({
+    name: 'test',
+    ttlMs: 20,
+    staleMs: 0,
+    serveStaleOn: isDatabaseUnavailable,
+    l1MaxEntries: 100,
+    l1MaxBytes: 1024 * 1024,
+    maxEntryBytes: 256 * 1024,
+    sizeOf: (v) => 2 * v.length,
+    namespace: 'test',
+    versions,
+    redis: noRedis,
+    confirm: async () => undefined,
+    ...overrides,
+  });
+  return { cache, versions };
+}
+
+describe('TieredCache stale entries', () => {
   it('answers an expired entry when reloading fails because the database is unavailable', async () => {
-    const { cache } = make(10_000);
+    const { cache } = make({ staleMs: 10_000 });
     await cache.getOrLoad('k', ['t'], async () => 'v1');
     await sleep(40);
 
@@ -35,16 +41,96 @@ describe('TieredCache stale entries', () => {
   });
 
   it('rethrows other failures, invalidated entries and everything once the stale window is off', async () => {
-    const { cache, versions } = make(10_000);
+    const { cache, versions } = make({ staleMs: 10_000 });
     await cache.getOrLoad('a', ['t'], async () => 'v');
     await cache.getOrLoad('b', ['u'], async () => 'v');
     versions.bump('u');
-    const off = make(0).cache;
+    const off = make().cache;
     await off.getOrLoad('c', ['t'], async () => 'v');
     await sleep(40);
 
     await expect(cache.getOrLoad('a', ['t'], () => Promise.reject(new NotFoundException()))).rejects.toBeInstanceOf(NotFoundException);
     await expect(cache.getOrLoad('b', ['u'], () => Promise.reject(new PoolTimeoutError(300)))).rejects.toBeInstanceOf(PoolTimeoutError);
     await expect(off.getOrLoad('c', ['t'], () => Promise.reject(new PoolTimeoutError(300)))).rejects.toBeInstanceOf(PoolTimeoutError);
+  });
+});
+
+describe('TieredCache bounds', () => {
+  it('keeps L1 within its byte budget, evicting the least recently used', async () => {
+    const { cache } = make({ ttlMs: 60_000, l1MaxBytes: 200_000, maxEntryBytes: 50_000 });
+    const value = 'x'.repeat(10_000); // about 20 kB each
+
+    for (let i = 0; i < 50; i++) await cache.getOrLoad(`k${i}`, ['t'], async () => value);
+
+    const stats = cache.stats();
+    expect(stats.bytes).toBeLessThanOrEqual(200_000);
+    expect(stats.bytes).toBeGreaterThan(150_000);
+    expect(stats.evictions).toBeGreaterThan(35);
+    expect(cache.peek('k0', ['t'])).toBeUndefined();
+    expect(cache.peek('k49', ['t'])).toBe(value);
+  });
+
+  it('answers a value over the per-entry cap every time but caches it nowhere', async () => {
+    const { cache } = make({ ttlMs: 60_000, maxEntryBytes: 10_000 });
+    const big = 'x'.repeat(5_000); // 10 kB plus overhead
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      return big;
+    };
+
+    expect(await cache.getOrLoad('k', ['t'], load)).toEqual({ value: big, source: 'load' });
+    expect(await cache.getOrLoad('k', ['t'], load)).toEqual({ value: big, source: 'load' });
+    expect(loads).toBe(2);
+    expect(cache.stats()).toMatchObject({ size: 0, bytes: 0, oversize_skipped: 2 });
+  });
+
+  it('frees expired entries without anyone reading them', async () => {
+    const { cache } = make({ ttlMs: 20 });
+    for (let i = 0; i < 20; i++) await cache.getOrLoad(`k${i}`, ['t'], async () => 'v');
+    expect(cache.stats().size).toBe(20);
+
+    await sleep(80);
+
+    expect(cache.stats()).toMatchObject({ size: 0, bytes: 0 });
+  });
+});
+
+describe('TieredCache with shared versions (the Redis rule, without Redis)', () => {
+  const sharedVersions = () => new TagVersions({ shared: true, maxTags: 1_000, entryLifeMs: 60_000 });
+
+  it('loads every time and stores nothing while the tags cannot be confirmed', async () => {
+    const versions = sharedVersions();
+    const { cache } = make({ ttlMs: 60_000, versions });
+    let loads = 0;
+    const load = async () => `v${++loads}`;
+
+    await cache.getOrLoad('k', ['t'], load);
+    await cache.getOrLoad('k', ['t'], load);
+
+    expect(loads).toBe(2);
+    expect(cache.stats().size).toBe(0);
+  });
+
+  it('confirms the tags before trusting L1, and trusts it again once confirmed', async () => {
+    const versions = sharedVersions();
+    versions.setLive(true);
+    const redisSays = new Map<string, number>([['t', 4]]);
+    const confirm = async (tags: readonly string[]) => {
+      const batch = versions.beginConfirm(tags);
+      if (batch) versions.endConfirm(batch, batch.tags.map((t) => redisSays.get(t) ?? 0));
+    };
+    const { cache } = make({ ttlMs: 60_000, versions, confirm });
+    await cache.getOrLoad('k', ['t'], async () => 'old');
+    expect(cache.peek('k', ['t'])).toBe('old');
+
+    // The subscription drops and, meanwhile, another instance bumps the tag.
+    versions.setLive(false);
+    redisSays.set('t', 5);
+    versions.setLive(true);
+
+    expect(cache.peek('k', ['t'])).toBeUndefined();
+    expect(await cache.getOrLoad('k', ['t'], async () => 'new')).toEqual({ value: 'new', source: 'load' });
+    expect(cache.peek('k', ['t'])).toBe('new');
   });
 });

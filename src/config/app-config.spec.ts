@@ -70,4 +70,15 @@ describe('AppConfig.fromEnv', () => {
     expect(text).not.toMatch(/s3cret|hunter2|correct horse|"tok"/);
     expect(text).toContain('postgres://app:***@db/app');
   });
+
+  it('bounds the in-memory cache by bytes, with a per-entry cap that defaults to 1/16 of the budget, 4 MiB at most', () => {
+    expect(AppConfig.fromEnv({}).cache).toMatchObject({ l1MaxBytes: 64 * 1024 * 1024, entryMaxBytes: 4 * 1024 * 1024, tagVersionsMax: 100_000 });
+    expect(AppConfig.fromEnv({ CACHE_L1_MAX_BYTES: String(8 * 1024 * 1024) }).cache.entryMaxBytes).toBe(512 * 1024);
+    expect(() => AppConfig.fromEnv({ CACHE_L1_MAX_BYTES: String(8 * 1024 * 1024), CACHE_ENTRY_MAX_BYTES: String(4 * 1024 * 1024) })).toThrow(
+      'CACHE_ENTRY_MAX_BYTES must be at most a quarter of CACHE_L1_MAX_BYTES',
+    );
+    expect(() => AppConfig.fromEnv({ CACHE_L1_MAX_BYTES: '1000', CACHE_L1_MAX_ENTRIES: '5000000' })).toThrow(
+      /CACHE_L1_MAX_BYTES must be an integer between 1048576 and 68719476736 \(got "1000"\)[\s\S]*CACHE_L1_MAX_ENTRIES must be an integer between 1 and 1000000/,
+    );
+  });
 });

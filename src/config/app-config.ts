@@ -39,9 +39,18 @@ export interface CacheConfig {
   readonly ttlMs: number;
   /** How long past its TTL an entry may still be served while the database is unavailable. */
   readonly staleMs: number;
+  /** Per cache (http, tokens, ownership): lru-cache preallocates a few dozen bytes per slot. */
   readonly l1MaxEntries: number;
+  /** All three in-memory caches together, by the estimate in TieredCacheOptions.sizeOf. */
+  readonly l1MaxBytes: number;
+  /** Larger answers are served but cached nowhere, neither in L1 nor in Redis. */
+  readonly entryMaxBytes: number;
+  /** Tags whose versions are remembered at most (and bumps waiting for Redis at most). */
+  readonly tagVersionsMax: number;
   readonly namespace: string;
 }
+
+const MIB = 1024 * 1024;
 
 /**
  * The one typed view of the environment. Built once at boot by `AppConfig.fromEnv`; nothing else
@@ -100,6 +109,7 @@ export class AppConfig {
     const statementTimeoutMs = r.int('DB_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000);
     const embeddedDir = r.string('EMBEDDED_PG_DIR', '.data/postgres');
     const trustProxyRaw = r.raw('TRUST_PROXY');
+    const l1MaxBytes = r.int('CACHE_L1_MAX_BYTES', 64 * MIB, MIB, 64 * 1024 * MIB);
 
     const config = new AppConfig({
       nodeEnv: r.oneOf('NODE_ENV', 'development', ['development', 'production', 'test'] as const),
@@ -164,7 +174,12 @@ export class AppConfig {
         enabled: r.bool('CACHE_ENABLED', true),
         ttlMs: r.int('CACHE_TTL_MS', 30_000, 1, 86_400_000),
         staleMs: r.int('CACHE_STALE_MS', 60_000, 0, 86_400_000),
-        l1MaxEntries: r.int('CACHE_L1_MAX_ENTRIES', 10_000, 1, 10_000_000),
+        l1MaxEntries: r.int('CACHE_L1_MAX_ENTRIES', 10_000, 1, 1_000_000),
+        l1MaxBytes,
+        // 4 MiB holds a FILE_MAX_BYTES (1 MiB) text file at 2 bytes a character, while a file of
+        // control characters (6x longer as JSON) is skipped; and one answer stays 1/16 of L1.
+        entryMaxBytes: r.int('CACHE_ENTRY_MAX_BYTES', Math.min(4 * MIB, Math.floor(l1MaxBytes / 16)), 1024, 64 * 1024 * MIB),
+        tagVersionsMax: r.int('CACHE_TAG_VERSIONS_MAX', 100_000, 1_000, 10_000_000),
         namespace: r.string('CACHE_NAMESPACE', 'app', { maxLength: 64 }),
       },
       metricsToken: r.optionalString('METRICS_TOKEN'),
@@ -189,6 +204,10 @@ export class AppConfig {
     r.check(
       config.timeouts.headersMs <= config.timeouts.requestMs,
       'HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS (the headers are part of the request)',
+    );
+    r.check(
+      config.cache.entryMaxBytes <= config.cache.l1MaxBytes / 4,
+      'CACHE_ENTRY_MAX_BYTES must be at most a quarter of CACHE_L1_MAX_BYTES, so that one answer cannot empty the cache',
     );
     r.check(config.cursorSecret.length >= 16, 'CURSOR_SECRET must be at least 16 characters');
     // JSON escaping can make content up to 6x longer on the wire (a control character becomes

@@ -87,10 +87,13 @@ export class DebugService {
   }
 
   cacheStats() {
+    const caches = this.cache.stats();
     return {
       enabled: this.cache.enabled,
       redis: { configured: this.redis.enabled, ready: this.redis.ready, errors: this.redis.errors },
-      caches: this.cache.stats(),
+      l1: { bytes: caches.reduce((n, c) => n + c.bytes, 0), max_bytes: this.config.cache.l1MaxBytes, entry_max_bytes: this.config.cache.entryMaxBytes },
+      tag_versions: this.cache.tagVersionStats(),
+      caches,
       rate_limit: { local_keys: this.rateLimits.size, redis_fallbacks: this.rateLimits.fallbacks },
     };
   }

@@ -109,13 +109,13 @@ export class ProjectRepository {
     return changedRows<ProjectRow>(result)[0];
   }
 
-  /** One statement for the whole set; returns how many of the caller's projects changed. */
-  async updateStatusOwned(userId: string, ids: string[], status: ProjectStatus): Promise<number> {
-    const [, count] = (await this.db.query(
-      `UPDATE projects SET status = $3, updated_at = now() WHERE user_id = $1 AND id = ANY($2::uuid[])`,
+  /** One statement for the whole set; returns the ids of the caller's projects it changed. */
+  async updateStatusOwned(userId: string, ids: string[], status: ProjectStatus): Promise<string[]> {
+    const result: unknown = await this.db.query(
+      `UPDATE projects SET status = $3, updated_at = now() WHERE user_id = $1 AND id = ANY($2::uuid[]) RETURNING id`,
       [userId, ids, status],
-    )) as [unknown[], number];
-    return count;
+    );
+    return changedRows<{ id: string }>(result).map((row) => row.id);
   }
 
   /** Files and activities go with it (ON DELETE CASCADE). */

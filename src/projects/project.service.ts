@@ -82,10 +82,10 @@ export class ProjectService {
   }
 
   async updateStatus(user: AuthUser, ids: string[], status: ProjectStatus): Promise<BulkStatusResponse> {
-    const unique = [...new Set(ids)];
-    const updated = await this.projects.updateStatusOwned(user.id, unique, status);
-    await this.cache.invalidate([CacheTags.projectsOf(user.id), ...unique.map(CacheTags.project)]);
-    return { updated };
+    const changed = await this.projects.updateStatusOwned(user.id, [...new Set(ids)], status);
+    // Only rows the write changed: ids of other users' or missing projects must not cost a tag version.
+    if (changed.length > 0) await this.cache.invalidate([CacheTags.projectsOf(user.id), ...changed.map(CacheTags.project)]);
+    return { updated: changed.length };
   }
 
   async remove(user: AuthUser, id: string): Promise<void> {
