@@ -18,6 +18,12 @@ describe('responseKey', () => {
     expect(one).not.toBe(other);
   });
 
+  it('gives a UUID in any letter case one key, and leaves other parameters as they are', () => {
+    const id = '0b6f0c7e-6c1b-4f5e-9a55-2f1f1c6e2f7d';
+    expect(responseKey('u', '/r/:id', { id: id.toUpperCase() }, {})).toBe(responseKey('u', '/r/:id', { id }, {}));
+    expect(responseKey('u', '/r/:name', { name: 'ABC' }, {})).not.toBe(responseKey('u', '/r/:name', { name: 'abc' }, {}));
+  });
+
   it('keeps a repeated parameter apart from a comma-separated one', () => {
     const repeated = responseKey('u', '/r', {}, { include: ['files', 'activities'] });
     const joined = responseKey('u', '/r', {}, { include: 'files,activities' });

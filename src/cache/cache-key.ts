@@ -11,17 +11,27 @@ export function responseKey(
   params: Readonly<Record<string, unknown>> | undefined,
   query: Readonly<Record<string, unknown>> | undefined,
 ): string {
-  return `${userScope}|${route}|${normalize(params)}|${normalize(query)}`;
+  return `${userScope}|${route}|${normalize(params, canonicalParam)}|${normalize(query)}`;
 }
 
-function normalize(values: Readonly<Record<string, unknown>> | undefined): string {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * PostgreSQL reads a UUID in any letter case as the same id, so `/files/ABC…` and `/files/abc…` are
+ * one answer: one entry, or a client could store up to 2^32 copies of one file by flipping cases.
+ */
+function canonicalParam(value: unknown): unknown {
+  return typeof value === 'string' && UUID.test(value) ? value.toLowerCase() : value;
+}
+
+function normalize(values: Readonly<Record<string, unknown>> | undefined, canonical: (value: unknown) => unknown = (v) => v): string {
   if (!values) return '';
   const keys = Object.keys(values);
   if (keys.length === 0) return '';
   keys.sort();
   let out = '';
   for (const key of keys) {
-    const value = values[key];
+    const value = canonical(values[key]);
     if (value === undefined) continue;
     // A repeated parameter stays repeated: `a=1&a=2` and `a=1,2` are different requests.
     for (const item of Array.isArray(value) ? value : [value]) {
