@@ -25,7 +25,9 @@ const OPEN: Omit<ExternalPolicy, 'headers'> = {
 /**
  * The whole path of a request through Fastify, in order, before Nest's router sees it:
  *
- *   onRequest  1. request id echoed, security headers (the API set, or helmet's under /docs)
+ *   onRequest  0. CORS, when CORS_ORIGINS is set (Nest's Fastify adapter registers its hook first,
+ *                 so even a refusal below carries the CORS headers a browser needs to read it)
+ *              1. request id echoed, security headers (the API set, or helmet's under /docs)
  *              2. metrics: in flight, labelled by route template
  *              3. unmatched URL: 404 here (Fastify would otherwise read and parse its body)
  *              4. access: bearer token -> rate limit -> 401/403/429 (src/auth/access-check.ts)
