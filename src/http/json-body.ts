@@ -43,10 +43,9 @@ export function installJsonBody(fastify: FastifyInstance, maxDepth: number): voi
  * number that would not be kept exactly. Linear in the body, and stops at the first problem;
  * malformed JSON is left to JSON.parse to report.
  */
-export function jsonShapeProblem(body: Uint8Array, maxDepth: number): string | undefined {
+export function jsonShapeProblem(bytes: Buffer, maxDepth: number): string | undefined {
   let depth = 0;
-  const n = body.length;
-  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.length);
+  const n = bytes.length;
   for (let i = 0; i < n; i++) {
     const c = bytes[i];
     if (c === QUOTE) {

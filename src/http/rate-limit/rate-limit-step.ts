@@ -4,8 +4,8 @@ import { SetMetadata } from '@nestjs/common';
  * Tiers: per user when authenticated, per client IP otherwise, per IP on login, and per account
  * (the email given) on login.
  */
-export type Tier = 'burst' | 'sustained' | 'anon' | 'login' | 'login-account';
-export const TIERS: readonly Tier[] = ['burst', 'sustained', 'anon', 'login', 'login-account'];
+export const TIERS = ['burst', 'sustained', 'anon', 'login', 'login-account'] as const;
+export type Tier = (typeof TIERS)[number];
 
 /** One tier as it applies to one route, resolved once at boot. */
 export interface RateLimitStep {
