@@ -1,7 +1,6 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest, LogController } from 'fastify';
 import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
@@ -10,6 +9,7 @@ import { configureHttp } from './http/configure-http';
 import { errorBody } from './http/error-body';
 import { installJsonBody } from './http/json-body';
 import { createRootLogger, PinoNestLogger } from './http/logger';
+import { setUpOpenApi } from './http/openapi';
 import { installPipeline } from './http/pipeline';
 import { requestIdFor } from './http/request-id';
 import { configureCors } from './http/security';
@@ -70,18 +70,5 @@ function configureApp(app: NestFastifyApplication, config: AppConfig): void {
   configureCors(app, config);
   configureHttp(app);
   installJsonBody(app.getHttpAdapter().getInstance(), config.jsonMaxDepth);
-  installPipeline(app, { cacheEnabled: config.cache.enabled });
-  setUpOpenApi(app);
-}
-
-/** The spec is generated from the controllers and DTOs: Swagger UI at /docs, JSON at /docs-json. */
-function setUpOpenApi(app: NestFastifyApplication): void {
-  const config = new DocumentBuilder()
-    .setTitle('projects-backend')
-    .setDescription('Projects, files and agent activities. Every error: {statusCode, error, message, requestId}.')
-    .setVersion('1')
-    .addBearerAuth()
-    .build();
-  const document = SwaggerModule.createDocument(app, config);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  setUpOpenApi(app, installPipeline(app, { cacheEnabled: config.cache.enabled }));
 }

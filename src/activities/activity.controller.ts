@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.decorators';
 import type { AuthUser } from '../auth/auth.types';
 import { Cached, CacheTags } from '../cache/cached.decorator';
@@ -16,23 +16,22 @@ import {
 import { ActivityService } from './activity.service';
 
 @ApiTags('activities')
-@ApiBearerAuth()
 @Controller('api/projects/:id/activities')
 export class ActivityController {
   constructor(private readonly activities: ActivityService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Record an agent activity; answered once it is committed' })
+  @ApiOperation({ operationId: 'createActivity', summary: 'Record an agent activity; answered once it is committed' })
   @ApiCreatedResponse({ type: ActivityDto })
-  @ApiErrors(400, 401, 404, 413)
+  @ApiErrors(404)
   create(@CurrentUser() user: AuthUser, @UuidParam('id') id: string, @Body() body: CreateActivityBody): Promise<ActivityDto> {
     return this.activities.create(user, id, body);
   }
 
   @Post('batch')
-  @ApiOperation({ summary: 'Record up to 1000 activities, all or none, answered in order once committed' })
+  @ApiOperation({ operationId: 'createActivities', summary: 'Record up to 1000 activities, all or none, answered in order once committed' })
   @ApiCreatedResponse({ type: ActivityList })
-  @ApiErrors(400, 401, 404, 413)
+  @ApiErrors(404)
   createMany(@CurrentUser() user: AuthUser, @UuidParam('id') id: string, @Body() body: CreateActivityBatchBody): Promise<ActivityList> {
     return this.activities.createMany(user, id, body.items);
   }
@@ -40,9 +39,9 @@ export class ActivityController {
   @Get()
   // Short TTL: agents append all the time, and every append invalidates the project's lists anyway.
   @Cached({ ttlMs: 2_000, tags: ({ params }) => [CacheTags.activitiesOf(params.id)] })
-  @ApiOperation({ summary: "A project's activities, newest first unless order=asc (keyset pagination)" })
+  @ApiOperation({ operationId: 'listActivities', summary: "A project's activities, newest first unless order=asc (keyset pagination)" })
   @ApiOkResponse({ type: ActivityPage })
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(404)
   list(@CurrentUser() user: AuthUser, @UuidParam('id') id: string, @Query() query: ListActivitiesQuery): Promise<ActivityPage> {
     return this.activities.list(user, id, query);
   }

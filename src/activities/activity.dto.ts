@@ -13,6 +13,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import { ANY_JSON } from '../http/openapi';
 import { PageQuery } from '../http/pagination.dto';
 
 export const MAX_BATCH_ITEMS = 1000;
@@ -26,12 +27,8 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024;
 export const ORDERS = ['asc', 'desc'] as const;
 export type Order = (typeof ORDERS)[number];
 
-// Any JSON value: OpenAPI 3.0 has no "any" type short of listing them.
-const ANY_JSON = [{ type: 'object' }, { type: 'array', items: {} }, { type: 'string' }, { type: 'number' }, { type: 'boolean' }];
-
 const PAYLOAD_DOC = {
-  oneOf: ANY_JSON,
-  nullable: true,
+  ...ANY_JSON,
   description: `any JSON value (object, array, string, number, boolean, null); absent: null. At most ${MAX_PAYLOAD_BYTES} bytes as UTF-8 JSON, else 413`,
   example: { file: 'src/main.ts', tokens: 1200 },
 };
@@ -71,14 +68,14 @@ export class CreateActivityBatchBody {
 }
 
 export class ListActivitiesQuery extends PageQuery {
-  @ApiPropertyOptional({ maxLength: MAX_NAME_LENGTH })
+  @ApiPropertyOptional({ minLength: 1, maxLength: MAX_NAME_LENGTH })
   @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(MAX_NAME_LENGTH)
   agent?: string;
 
-  @ApiPropertyOptional({ maxLength: MAX_NAME_LENGTH })
+  @ApiPropertyOptional({ minLength: 1, maxLength: MAX_NAME_LENGTH })
   @IsOptional()
   @IsString()
   @MinLength(1)
@@ -116,7 +113,7 @@ export class ActivityDto {
   @ApiProperty()
   action: string;
 
-  @ApiProperty({ oneOf: ANY_JSON, nullable: true, description: 'any JSON, as stored (jsonb: object keys deduplicated and reordered)' })
+  @ApiProperty({ ...ANY_JSON, description: 'any JSON value, as stored (jsonb: object keys deduplicated and reordered); null when none was given' })
   payload: unknown;
 
   @ApiProperty({ format: 'date-time', description: 'microsecond precision; the time the write transaction began' })

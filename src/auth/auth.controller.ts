@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../http/api-errors.decorator';
 import { LoginRateLimit } from '../http/rate-limit/rate-limit-step';
@@ -21,9 +21,13 @@ export class AuthController {
   @Public()
   @LoginRateLimit()
   @Post('login')
-  @ApiOperation({ summary: 'Exchange email and password for a bearer token' })
+  @ApiOperation({
+    operationId: 'login',
+    summary: 'Exchange email and password for a bearer token',
+    description: 'Also rate-limited per account (login-account), whatever the client address.',
+  })
   @ApiCreatedResponse({ type: LoginResponse })
-  @ApiErrors(400, 401, 429)
+  @ApiErrors(401)
   async login(@Req() request: AuthenticatedRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: LoginBody): Promise<LoginResponse> {
     // Per account as well as per address: the email is only known once the body is read.
     await this.limiter.countAccount(request, reply, body.email);
@@ -32,18 +36,17 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(204)
-  @ApiBearerAuth()
-  @ApiOperation({ summary: 'Revoke the token this request presents' })
+  @ApiOperation({ operationId: 'logout', summary: 'Revoke the token this request presents' })
   @ApiNoContentResponse({ description: 'Revoked' })
-  @ApiErrors(401)
+  @ApiErrors()
   async logout(@Req() request: AuthenticatedRequest): Promise<void> {
     await this.auth.logout(request.token!);
   }
 
   @Get('me')
+  @ApiOperation({ operationId: 'getCurrentUser', summary: 'The user the token belongs to' })
   @ApiOkResponse({ type: UserDto })
-  @ApiBearerAuth()
-  @ApiErrors(401)
+  @ApiErrors()
   me(@CurrentUser() user: AuthUser): UserDto {
     return this.auth.me(user);
   }

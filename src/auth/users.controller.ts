@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../http/api-errors.decorator';
 import { UuidParam } from '../http/uuid-param';
 import { PageQuery } from '../http/pagination.dto';
@@ -8,8 +8,7 @@ import { CreateUserBody, TokenResponse, UserDetailsDto, UserPage } from './auth.
 import { AuthService } from './auth.service';
 import { UserService } from './user.service';
 
-@ApiTags('users (admin)')
-@ApiBearerAuth()
+@ApiTags('users')
 @AdminOnly()
 @Controller('api/users')
 export class UsersController {
@@ -19,25 +18,25 @@ export class UsersController {
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create a user (admin)' })
+  @ApiOperation({ operationId: 'createUser', summary: 'Create a user (admin)' })
   @ApiCreatedResponse({ type: UserDetailsDto })
-  @ApiErrors(400, 401, 403, 409)
+  @ApiErrors(409)
   create(@Body() body: CreateUserBody): Promise<UserDetailsDto> {
     return this.users.create(body);
   }
 
   @Get()
-  @ApiOperation({ summary: 'List users, newest first (admin)' })
+  @ApiOperation({ operationId: 'listUsers', summary: 'List users, newest first (admin)' })
   @ApiOkResponse({ type: UserPage })
-  @ApiErrors(400, 401, 403)
+  @ApiErrors()
   list(@Query() query: PageQuery): Promise<UserPage> {
     return this.users.list(query.limit, query.cursor);
   }
 
   @Post(':id/tokens')
-  @ApiOperation({ summary: 'Issue a new token for a user, e.g. a service account (admin); shown once' })
+  @ApiOperation({ operationId: 'issueUserToken', summary: 'Issue a new token for a user, e.g. a service account (admin); shown once' })
   @ApiCreatedResponse({ type: TokenResponse })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(404)
   issueToken(@UuidParam('id') id: string): Promise<TokenResponse> {
     return this.auth.issueTokenFor(id);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.decorators';
 import type { AuthUser } from '../auth/auth.types';
 import { Cached, CacheTags } from '../cache/cached.decorator';
@@ -9,50 +9,49 @@ import { CreateFileBody, FileDto, FilePage, ListFilesQuery, UpdateFileBody } fro
 import { FileService } from './file.service';
 
 @ApiTags('files')
-@ApiBearerAuth()
 @Controller('api/projects/:id/files')
 export class FileController {
   constructor(private readonly files: FileService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Add a file to your project' })
+  @ApiOperation({ operationId: 'createFile', summary: 'Add a file to your project' })
   @ApiCreatedResponse({ type: FileDto })
-  @ApiErrors(400, 401, 404, 409, 413)
+  @ApiErrors(404, 409)
   create(@CurrentUser() user: AuthUser, @UuidParam('id') id: string, @Body() body: CreateFileBody): Promise<FileDto> {
     return this.files.create(user, id, body);
   }
 
   @Get()
   @Cached({ tags: ({ params }) => [CacheTags.filesOf(params.id)] })
-  @ApiOperation({ summary: "A project's files without content, in path (byte) order (keyset pagination)" })
+  @ApiOperation({ operationId: 'listFiles', summary: "A project's files without content, in path (byte) order (keyset pagination)" })
   @ApiOkResponse({ type: FilePage })
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(404)
   list(@CurrentUser() user: AuthUser, @UuidParam('id') id: string, @Query() query: ListFilesQuery): Promise<FilePage> {
     return this.files.list(user, id, query);
   }
 
   @Get(':fileId')
   @Cached({ tags: ({ params }) => [CacheTags.filesOf(params.id)] })
-  @ApiOperation({ summary: 'A file with its content' })
+  @ApiOperation({ operationId: 'getFile', summary: 'A file with its content' })
   @ApiOkResponse({ type: FileDto })
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(404)
   get(@CurrentUser() user: AuthUser, @UuidParam('id', 'project id') id: string, @UuidParam('fileId') fileId: string): Promise<FileDto> {
     return this.files.get(user, id, fileId);
   }
 
   @Patch(':fileId')
-  @ApiOperation({ summary: 'Rename a file, or change its content or language' })
+  @ApiOperation({ operationId: 'updateFile', summary: 'Rename a file, or change its content or language' })
   @ApiOkResponse({ type: FileDto })
-  @ApiErrors(400, 401, 404, 409, 413)
+  @ApiErrors(404, 409)
   update(@CurrentUser() user: AuthUser, @UuidParam('id', 'project id') id: string, @UuidParam('fileId') fileId: string, @Body() body: UpdateFileBody): Promise<FileDto> {
     return this.files.update(user, id, fileId, body);
   }
 
   @Delete(':fileId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a file' })
+  @ApiOperation({ operationId: 'deleteFile', summary: 'Delete a file' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(404)
   async remove(@CurrentUser() user: AuthUser, @UuidParam('id', 'project id') id: string, @UuidParam('fileId') fileId: string): Promise<void> {
     await this.files.remove(user, id, fileId);
   }

@@ -12,7 +12,7 @@ const PATH_DOC = {
   description: "relative, '/' or '\\' separated; no '.' or '..' or empty segments, no drive letter, no control characters",
 };
 const CONTENT_DOC = { description: 'UTF-8 text; at most FILE_MAX_BYTES bytes (default 1 MiB) or 413' };
-const LANGUAGE_DOC = { maxLength: LANGUAGE_MAX_LENGTH, nullable: true, example: 'typescript' };
+const LANGUAGE_DOC = { type: String, minLength: 1, maxLength: LANGUAGE_MAX_LENGTH, nullable: true, example: 'typescript' };
 const NO_CONTROL_CHARS = { message: '$property: must not contain control characters (U+0000-U+001F, U+007F)' };
 
 /** A class-validator decorator from a function that names the problem, so each failure says exactly what is wrong. */
@@ -92,7 +92,7 @@ export class FileSummaryDto {
   @ApiProperty({ example: 'src/main.ts' })
   path: string;
 
-  @ApiProperty({ description: 'UTF-8 length of the content' })
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'UTF-8 length of the content' })
   sizeBytes: number;
 
   @ApiProperty({ type: String, nullable: true })

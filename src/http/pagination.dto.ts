@@ -7,7 +7,7 @@ export const MAX_PAGE_SIZE = 100;
 
 /** `limit` and `cursor`, shared by every list route. */
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @IsOptional()
   @ToInteger()
   @IsInt()
@@ -15,7 +15,7 @@ export class PageQuery {
   @Max(MAX_PAGE_SIZE)
   limit: number = DEFAULT_PAGE_SIZE;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @ApiPropertyOptional({ maxLength: 512, description: 'nextCursor of the previous page' })
   @IsOptional()
   @IsString()
   @MaxLength(512)

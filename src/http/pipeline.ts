@@ -42,7 +42,7 @@ const OPEN: Omit<ExternalPolicy, 'headers'> = {
  * policy (route-policies.ts), worked out once at boot from the controller's decorators; a route
  * without one fails the boot.
  */
-export function installPipeline(app: NestFastifyApplication, options: { cacheEnabled: boolean }): void {
+export function installPipeline(app: NestFastifyApplication, options: { cacheEnabled: boolean }): RoutePolicies {
   const fastify = app.getHttpAdapter().getInstance();
   const access = app.get(AccessCheck);
   const cache = app.get(CacheService);
@@ -113,6 +113,7 @@ export function installPipeline(app: NestFastifyApplication, options: { cacheEna
     metrics.aborted(request);
     done();
   });
+  return policies;
 }
 
 /** A query parameter the route does not take, `__proto__` and `constructor` included. */

@@ -14,9 +14,15 @@ import { POLICY, RouteAccess, RoutePolicy } from './route-policy';
 type Handler = (...args: unknown[]) => unknown;
 
 /** Which controller method a Fastify route runs: the same for every app in the process. */
-interface RouteHandler {
+export interface RouteHandler {
   readonly controller: Type<unknown>;
   readonly method: string;
+}
+
+export interface RegisteredRoute {
+  readonly policy: RoutePolicy;
+  /** Undefined for a route that is not a Nest route (Swagger UI, CORS preflight). */
+  readonly handler: RouteHandler | undefined;
 }
 
 const HANDLER = 'handler';
@@ -43,6 +49,8 @@ const QUERY_PARAMTYPE = (() => {
 export class RoutePolicies {
   private readonly reflector: Reflector;
   private readonly limiter: RateLimiter;
+  /** `GET /api/projects/:id` -> the route, for the OpenAPI document (openapi.ts). */
+  private readonly registered = new Map<string, RegisteredRoute>();
 
   constructor(
     private readonly app: NestFastifyApplication,
@@ -88,7 +96,14 @@ export class RoutePolicies {
     if (policy === undefined) {
       throw new Error(`route ${String(route.method)} ${route.url} has no access policy: routes come from Nest controllers (or are listed as external in src/http/pipeline.ts)`);
     }
-    route.config = { ...config, [POLICY]: { ...policy, template: route.url } satisfies RoutePolicy };
+    const completed: RoutePolicy = { ...policy, template: route.url };
+    route.config = { ...config, [POLICY]: completed };
+    for (const method of [route.method].flat()) this.registered.set(`${method} ${route.url}`, { policy: completed, handler: target });
+  }
+
+  /** The route Fastify serves for a method and template, with its policy and (for Nest routes) its handler. */
+  route(method: string, template: string): RegisteredRoute | undefined {
+    return this.registered.get(`${method.toUpperCase()} ${template}`);
   }
 
   private policyOf({ controller, method }: RouteHandler): Omit<RoutePolicy, 'template'> {

@@ -1,5 +1,5 @@
 import { Controller, Get, Req } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { DatabaseHealth } from '../database/database.health';
 import { PoolObserver } from '../database/pool-observer';
@@ -23,6 +23,7 @@ export class HealthController {
 
   /** The process is up and its event loop turns. */
   @Get('live')
+  @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness: the process is up and its event loop turns' })
   @HealthCheck()
   live(): Promise<HealthCheckResult> {
     return this.health.check([]);
@@ -34,6 +35,7 @@ export class HealthController {
    * anonymous caller learns up or down, not how the database is reached.
    */
   @Get('ready')
+  @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: not shutting down and the database answers (details for admins)' })
   @HealthCheck()
   ready(@Req() request: AuthenticatedRequest): Promise<HealthCheckResult> {
     const admin = request.user?.role === 'admin';

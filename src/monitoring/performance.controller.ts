@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/auth.decorators';
 import { CacheService } from '../cache/cache.service';
 import { PoolObserver } from '../database/pool-observer';
@@ -8,8 +8,7 @@ import { performanceMonitor, TimingStats } from './performance-monitor';
 import { OperationParam } from './performance.dto';
 
 /** A PerformanceMonitor view for admins: timings in ms by route template and named operation. */
-@ApiTags('performance (admin)')
-@ApiBearerAuth()
+@ApiTags('performance')
 @AdminOnly()
 @Controller('api/performance')
 export class PerformanceController {
@@ -19,7 +18,7 @@ export class PerformanceController {
   ) {}
 
   @Get('metrics')
-  @ApiOperation({ summary: 'Timings (ms) of every operation, cache and pool figures' })
+  @ApiOperation({ operationId: 'getPerformanceMetrics', summary: 'Timings (ms) of every operation, cache and pool figures' })
   @ApiErrors(401, 403)
   metrics() {
     const caches = this.cache.stats();
@@ -45,7 +44,7 @@ export class PerformanceController {
   }
 
   @Get('timing/:operation')
-  @ApiOperation({ summary: 'One operation’s timings (URL-encode it: GET%20%2Fapi%2Fprojects%2F%3Aid)' })
+  @ApiOperation({ operationId: 'getOperationTiming', summary: 'One operation’s timings (URL-encode it: GET%20%2Fapi%2Fprojects%2F%3Aid)' })
   @ApiErrors(400, 401, 403, 404)
   timing(@Param() { operation }: OperationParam): TimingStats & { operation: string } {
     const stats = performanceMonitor.stats(operation);
@@ -55,7 +54,7 @@ export class PerformanceController {
 
   @Post('reset')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Clear the timings (Prometheus counters are not reset)' })
+  @ApiOperation({ operationId: 'resetPerformanceMetrics', summary: 'Clear the timings (Prometheus counters are not reset)' })
   @ApiErrors(401, 403)
   reset(): void {
     performanceMonitor.reset();

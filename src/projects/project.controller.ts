@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../auth/auth.decorators';
 import type { AuthUser } from '../auth/auth.types';
 import { Cached, CacheTags } from '../cache/cached.decorator';
@@ -11,6 +11,7 @@ import {
   BulkStatusResponse,
   CreateProjectBody,
   GetProjectQuery,
+  INCLUDES,
   ListProjectsQuery,
   ProjectDetailDto,
   ProjectDto,
@@ -29,67 +30,74 @@ function projectTags(id: string, include: string): string[] {
 }
 
 @ApiTags('projects')
-@ApiBearerAuth()
 @Controller('api/projects')
 export class ProjectController {
   constructor(private readonly projects: ProjectService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create a project' })
+  @ApiOperation({ operationId: 'createProject', summary: 'Create a project' })
   @ApiCreatedResponse({ type: ProjectDto })
-  @ApiErrors(400, 401, 413)
+  @ApiErrors()
   create(@CurrentUser() user: AuthUser, @Body() body: CreateProjectBody): Promise<ProjectDto> {
     return this.projects.create(user, body);
   }
 
   @Get()
   @Cached({ tags: ({ user }) => [CacheTags.projectsOf(user.id)] })
-  @ApiOperation({ summary: 'List your projects, newest first (keyset pagination)' })
+  @ApiOperation({ operationId: 'listProjects', summary: 'List your projects, newest first (keyset pagination)' })
   @ApiOkResponse({ type: ProjectPage })
-  @ApiErrors(400, 401)
+  @ApiErrors()
   list(@CurrentUser() user: AuthUser, @Query() query: ListProjectsQuery): Promise<ProjectPage> {
     return this.projects.list(user, query);
   }
 
   @Post('batch-get')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Your projects among up to 100 ids, in one query' })
+  @ApiOperation({ operationId: 'batchGetProjects', summary: 'Your projects among up to 100 ids, in one query' })
   @ApiOkResponse({ type: ProjectList })
-  @ApiErrors(400, 401)
+  @ApiErrors()
   batchGet(@CurrentUser() user: AuthUser, @Body() body: BatchGetBody): Promise<ProjectList> {
     return this.projects.batchGet(user, body.ids);
   }
 
   @Patch('status')
-  @ApiOperation({ summary: 'Set the status of up to 1000 of your projects in one statement' })
+  @ApiOperation({ operationId: 'updateProjectStatuses', summary: 'Set the status of up to 1000 of your projects in one statement' })
   @ApiOkResponse({ type: BulkStatusResponse })
-  @ApiErrors(400, 401)
+  @ApiErrors()
   updateStatus(@CurrentUser() user: AuthUser, @Body() body: BulkStatusBody): Promise<BulkStatusResponse> {
     return this.projects.updateStatus(user, body.ids, body.status);
   }
 
   @Get(':id')
   @Cached({ tags: ({ params, query }) => projectTags(params.id, String(query.include ?? '')) })
-  @ApiOperation({ summary: 'A project; include=files,activities adds its file list and latest activities' })
+  @ApiOperation({ operationId: 'getProject', summary: 'A project; include=files,activities adds its file list and latest activities' })
   @ApiOkResponse({ type: ProjectDetailDto })
-  @ApiErrors(400, 401, 404)
+  @ApiQuery({
+    name: 'include',
+    required: false,
+    style: 'form',
+    explode: false,
+    schema: { type: 'array', items: { type: 'string', enum: [...INCLUDES] }, maxItems: INCLUDES.length },
+    description: 'what to add: files (up to 100, by path), activities (the latest 20); comma-separated or repeated',
+  })
+  @ApiErrors(404)
   get(@CurrentUser() user: AuthUser, @UuidParam('id') id: string, @Query() query: GetProjectQuery): Promise<ProjectDetailDto> {
     return this.projects.get(user, id, query.include);
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change name, description or status' })
+  @ApiOperation({ operationId: 'updateProject', summary: 'Change name, description or status' })
   @ApiOkResponse({ type: ProjectDto })
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(404)
   update(@CurrentUser() user: AuthUser, @UuidParam('id') id: string, @Body() body: UpdateProjectBody): Promise<ProjectDto> {
     return this.projects.update(user, id, body);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a project with its files and activities' })
+  @ApiOperation({ operationId: 'deleteProject', summary: 'Delete a project with its files and activities' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(404)
   async remove(@CurrentUser() user: AuthUser, @UuidParam('id') id: string): Promise<void> {
     await this.projects.remove(user, id);
   }

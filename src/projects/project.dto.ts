@@ -12,6 +12,7 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
+import { ANY_JSON } from '../http/openapi';
 import { PageQuery } from '../http/pagination.dto';
 import { PROJECT_STATUSES, type ProjectStatus } from './project.entity';
 
@@ -27,7 +28,7 @@ export class CreateProjectBody {
   @MaxLength(200)
   name: string;
 
-  @ApiPropertyOptional({ maxLength: 10_000, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: 10_000, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(10_000)
@@ -48,7 +49,7 @@ export class UpdateProjectBody {
   @MaxLength(200)
   name?: string;
 
-  @ApiPropertyOptional({ maxLength: 10_000, nullable: true, description: 'null clears it' })
+  @ApiPropertyOptional({ type: String, maxLength: 10_000, nullable: true, description: 'null clears it' })
   @ValidateIf((_o, value) => value !== null)
   @IsOptional()
   @IsString()
@@ -69,7 +70,7 @@ export class ListProjectsQuery extends PageQuery {
 }
 
 export class GetProjectQuery {
-  @ApiPropertyOptional({ description: 'comma-separated: files, activities', example: 'files,activities' })
+  // Documented with its serialization by @ApiQuery on the route: ApiProperty has no `style`.
   @IsOptional()
   @Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((v) => v.trim()) : value))
   @IsArray()
@@ -127,7 +128,7 @@ export class ProjectFileSummaryDto {
   @ApiProperty()
   path: string;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer', minimum: 0 })
   sizeBytes: number;
 
   @ApiProperty({ type: String, nullable: true })
@@ -138,7 +139,7 @@ export class ProjectFileSummaryDto {
 }
 
 export class ProjectActivitySummaryDto {
-  @ApiProperty({ description: 'bigint, as a string' })
+  @ApiProperty({ description: 'bigint, as a string', example: '42' })
   id: string;
 
   @ApiProperty()
@@ -147,7 +148,7 @@ export class ProjectActivitySummaryDto {
   @ApiProperty()
   action: string;
 
-  @ApiProperty({ nullable: true, description: 'any JSON' })
+  @ApiProperty({ ...ANY_JSON, description: 'any JSON value, as stored' })
   payload: unknown;
 
   @ApiProperty({ format: 'date-time' })
@@ -176,6 +177,6 @@ export class ProjectList {
 }
 
 export class BulkStatusResponse {
-  @ApiProperty()
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'how many of the ids were yours and now have the status' })
   updated: number;
 }
