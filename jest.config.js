@@ -12,6 +12,7 @@ const esmOnly = [
   'cookie',
   'load-esm',
   'content-disposition',
+  '@apidevtools',
 ];
 
 const swc = [
@@ -38,6 +39,7 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/support/contract-setup.ts'],
   // Two cores shared with PostgreSQL: more workers only add contention.
   maxWorkers: 2,
   testTimeout: 30000,

@@ -5,6 +5,7 @@ import { FastifyReply, FastifyRequest, LogController } from 'fastify';
 import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
+import { answerClientError } from './http/client-errors';
 import { configureHttp } from './http/configure-http';
 import { errorBody } from './http/error-body';
 import { installJsonBody } from './http/json-body';
@@ -41,6 +42,7 @@ export async function createApp(config: AppConfig, logger: Pino = createRootLogg
     },
     // Keep-alive sockets with no request in flight are closed at once on shutdown.
     forceCloseConnections: 'idle',
+    clientErrorHandler: answerClientError,
     // No Nest middleware here (hooks and guards do that work), so no @fastify/middie: it would be
     // one more onRequest hook on every request. Adding middleware needs this removed.
     skipMiddie: true,
@@ -48,7 +50,7 @@ export async function createApp(config: AppConfig, logger: Pino = createRootLogg
     // get the one error shape too.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       const status = (error as { statusCode?: number }).statusCode ?? 400;
-      void reply.status(status).send(errorBody(status, error.message, request.id));
+      void reply.status(status).header('x-request-id', request.id).send(errorBody(status, error.message, request.id));
     },
   });
   const app = await NestFactory.create<NestFastifyApplication>(root, adapter, {

@@ -13,10 +13,12 @@ export class BootProbe {
   async start(port: number, host: string): Promise<void> {
     const server = createServer((req, res) => {
       const live = req.method === 'GET' && req.url === '/health/live';
+      const requestId = randomUUID();
+      const starting = { lifecycle: { status: 'up', state: 'starting' } };
       const body = live
-        ? { status: 'ok', info: { lifecycle: { status: 'up', state: 'starting' } } }
-        : { statusCode: 503, error: 'Service Unavailable', message: 'Starting up: waiting for the database', requestId: randomUUID() };
-      res.writeHead(live ? 200 : 503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1', connection: 'close' });
+        ? { status: 'ok', info: starting, error: {}, details: starting }
+        : { statusCode: 503, error: 'Service Unavailable', message: 'Starting up: waiting for the database', requestId };
+      res.writeHead(live ? 200 : 503, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId, 'retry-after': '1', connection: 'close' });
       res.end(JSON.stringify(body));
     });
     server.listen(port, host);

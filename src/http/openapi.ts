@@ -66,8 +66,10 @@ const ANSWERS: Readonly<Record<number, Answer>> = {
   401: { error: 'Unauthorized', description: 'Missing, malformed, revoked or unknown bearer token', message: 'Authentication required' },
   403: { error: 'Forbidden', description: 'Authenticated, but the route is for admins', message: 'Admin role required' },
   404: { error: 'Not Found', description: 'Not found, or not yours', message: 'Project not found' },
+  408: { error: 'Request Timeout', description: 'The body did not arrive within REQUEST_TIMEOUT_MS; the connection is closed', message: 'The request did not arrive in time (REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS): send it faster' },
   409: { error: 'Conflict', description: 'Conflicts with an existing resource', message: 'path: this project already has a file at "src/main.ts"' },
   413: { error: 'Payload Too Large', description: 'The body (BODY_LIMIT_BYTES) or a field in it is over its size limit', message: 'Request body is too large' },
+  414: { error: 'URI Too Long', description: 'A path parameter is longer than any id', message: "'/api/projects/aaaaaaaa…' is exceeding the max param length" },
   415: {
     error: 'Unsupported Media Type',
     description: 'A body that is not UTF-8 application/json, or a Content-Encoding (bodies are not decompressed)',
@@ -119,7 +121,7 @@ export function completeDocument(document: OpenAPIObject, policies: RoutePolicie
       operation.tags!.forEach((tag) => used.add(tag));
       const { controller, method: name } = route.handler;
       const cached = Reflect.getMetadata(CACHED_KEY, (controller.prototype as Record<string, object>)[name]) !== undefined;
-      completeOperation(operation, route.policy, cached && method === 'get');
+      completeOperation(operation, route.policy, { cached: cached && method === 'get', pathParams: path.includes('{') });
     }
   }
   document.tags = Object.entries(TAGS)
@@ -149,7 +151,7 @@ function checkIdentity(operation: OperationObject, where: string): void {
   if (operation.tags?.length !== 1 || TAGS[operation.tags[0]] === undefined) throw new Error(`OpenAPI: ${where} needs one tag of ${Object.keys(TAGS).join(', ')}`);
 }
 
-function completeOperation(operation: OperationObject, policy: RoutePolicy, cached: boolean): void {
+function completeOperation(operation: OperationObject, policy: RoutePolicy, { cached, pathParams }: { cached: boolean; pathParams: boolean }): void {
   const identifies = policy.access === 'user' || policy.access === 'admin' || policy.access === 'public-identify';
   const limited = policy.rateLimits.length > 0 || identifies;
   const takesBody = operation.requestBody !== undefined;
@@ -164,7 +166,10 @@ function completeOperation(operation: OperationObject, policy: RoutePolicy, cach
   if (policy.access === 'admin') statuses.add(403);
   // A token that must be looked up counts in its client's anonymous tier, even on unthrottled routes.
   if (limited) statuses.add(429);
-  if (takesBody) statuses.add(413);
+  // A body too slow to arrive (REQUEST_TIMEOUT_MS) is answered by client-errors.ts; one too large here.
+  if (takesBody) statuses.add(408).add(413);
+  // Fastify's router refuses a path parameter past maxParamLength (app.factory.ts's frameworkErrors).
+  if (pathParams) statuses.add(414);
 
   const rateHeaders = limited ? RATE_LIMIT_HEADERS : [];
   const responses: Record<string, ResponseObject | ReferenceObject> = {};
@@ -181,11 +186,6 @@ function completeOperation(operation: OperationObject, policy: RoutePolicy, cach
     responses[304] = {
       description: 'Not modified: the If-None-Match ETag is current. No body.',
       headers: headersOf(['X-Request-Id', ...rateHeaders, ...CACHE_HEADERS]),
-    };
-  }
-  if (takesBody) {
-    responses[408] = {
-      description: "The body did not arrive within REQUEST_TIMEOUT_MS: Node's HTTP server answers this and closes the connection (no body, no other headers).",
     };
   }
   operation.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));

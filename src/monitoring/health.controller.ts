@@ -1,5 +1,5 @@
 import { Controller, Get, Req } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { DatabaseHealth } from '../database/database.health';
 import { PoolObserver } from '../database/pool-observer';
@@ -7,6 +7,10 @@ import { Public } from '../auth/auth.decorators';
 import type { AuthenticatedRequest } from '../auth/auth.decorators';
 import { Unthrottled } from '../http/rate-limit/rate-limit-step';
 import { ShutdownState } from '../http/shutdown-state';
+import { HealthDto, HealthUnavailableDto } from './health.dto';
+
+// Terminus's own schemas do not match what the error filter answers on a 503: ours are in health.dto.ts.
+const NO_CACHE_UNDOCUMENTED = { noCache: true, swaggerDocumentation: false };
 
 @Public({ identifies: true })
 @Unthrottled()
@@ -24,7 +28,8 @@ export class HealthController {
   /** The process is up and its event loop turns. */
   @Get('live')
   @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness: the process is up and its event loop turns' })
-  @HealthCheck()
+  @ApiOkResponse({ type: HealthDto })
+  @HealthCheck(NO_CACHE_UNDOCUMENTED)
   live(): Promise<HealthCheckResult> {
     return this.health.check([]);
   }
@@ -36,7 +41,9 @@ export class HealthController {
    */
   @Get('ready')
   @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: not shutting down and the database answers (details for admins)' })
-  @HealthCheck()
+  @ApiOkResponse({ type: HealthDto })
+  @ApiResponse({ status: 503, type: HealthUnavailableDto, description: 'Not ready: booting, shutting down, or the database does not answer' })
+  @HealthCheck(NO_CACHE_UNDOCUMENTED)
   ready(@Req() request: AuthenticatedRequest): Promise<HealthCheckResult> {
     const admin = request.user?.role === 'admin';
     return this.health.check([

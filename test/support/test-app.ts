@@ -4,6 +4,7 @@ import pino, { Logger as Pino } from 'pino';
 import { createApp } from '../../src/app.factory';
 import { AppConfig } from '../../src/config/app-config';
 import { PoolObserver } from '../../src/database/pool-observer';
+import { checkInjectedAnswers } from './contract';
 import { createTestDatabase, dropTestDatabase } from './test-database';
 
 export interface TestApp {
@@ -28,7 +29,10 @@ const TEST_ENV: Record<string, string> = {
   RATE_LIMIT_LOGIN_ACCOUNT_PER_MINUTE: '1000000',
 };
 
-/** Boots the real application on its own fresh, migrated database (or on `opts.url`). */
+/**
+ * Boots the real application on its own fresh, migrated database (or on `opts.url`). Every answer
+ * `app.inject` gets is checked against docs/openapi.json.
+ */
 export async function bootApp(
   env: Record<string, string> = {},
   opts: { logger?: Pino; url?: string; module?: (config: AppConfig) => DynamicModule } = {},
@@ -37,6 +41,7 @@ export async function bootApp(
   const config = AppConfig.fromEnv({ ...TEST_ENV, ...env }).withDatabaseUrl(url);
   const app = await createApp(config, opts.logger ?? pino({ level: config.logLevel }), opts.module?.(config));
   await app.getHttpAdapter().getInstance().ready();
+  checkInjectedAnswers(app);
   return {
     app,
     config,
