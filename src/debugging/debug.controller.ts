@@ -1,8 +1,8 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/auth.decorators';
 import { ApiErrors } from '../http/api-errors.decorator';
-import { DbTestQuery } from './debug.dto';
+import { CacheReportDto, DbTestDto, DbTestQuery, PoolStatusDto } from './debug.dto';
 import { DebugService } from './debug.service';
 
 @ApiTags('debug (admin)')
@@ -13,31 +13,38 @@ export class DebugController {
   constructor(private readonly debug: DebugService) {}
 
   @Get('pool-status')
-  @ApiOperation({ summary: 'The pool as SQLAlchemy QueuePool reports it, with status() line' })
+  @ApiOperation({ operationId: 'getPoolStatus', summary: 'The primary pool (and replicas) as SQLAlchemy QueuePool reports it, with its status() line' })
+  @ApiOkResponse({ type: PoolStatusDto })
   @ApiErrors(401, 403)
-  poolStatus() {
+  poolStatus(): PoolStatusDto {
     return this.debug.poolStatus();
   }
 
   @Get('db-test')
-  @ApiOperation({ summary: 'Hold num_tests pooled connections for delay seconds each, concurrently' })
+  @ApiOperation({
+    operationId: 'runDbTest',
+    summary: 'Hold num_tests pooled connections for delay seconds each, concurrently, and report what the pool did',
+  })
+  @ApiOkResponse({ type: DbTestDto })
   @ApiErrors(400, 401, 403)
-  dbTest(@Query() query: DbTestQuery) {
+  dbTest(@Query() query: DbTestQuery): Promise<DbTestDto> {
     return this.debug.dbTest(query.num_tests, query.delay);
   }
 
   @Get('cache')
-  @ApiOperation({ summary: 'Statistics per cache, and Redis state' })
+  @ApiOperation({ operationId: 'getCacheStats', summary: 'Statistics per cache, memory budget, tag versions, Redis and rate-limit storage state' })
+  @ApiOkResponse({ type: CacheReportDto })
   @ApiErrors(401, 403)
-  cache() {
+  cache(): CacheReportDto {
     return this.debug.cacheStats();
   }
 
   @Post('cache/flush')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Empty every cache (this instance and Redis)' })
+  @ApiOperation({ operationId: 'flushCaches', summary: 'Empty every cache (this instance and Redis); answers the statistics after the flush' })
+  @ApiOkResponse({ type: CacheReportDto })
   @ApiErrors(401, 403)
-  flushCache() {
+  flushCache(): Promise<CacheReportDto> {
     return this.debug.flushCaches();
   }
 
