@@ -4,6 +4,7 @@ import { AdminOnly } from '../auth/auth.decorators';
 import { ApiErrors } from '../http/api-errors.decorator';
 import { CacheReportDto, DbTestDto, DbTestQuery, PoolStatusDto } from './debug.dto';
 import { DebugService } from './debug.service';
+import { EffectiveConfigDto } from './effective-config.dto';
 
 @ApiTags('debug (admin)')
 @ApiBearerAuth()
@@ -49,9 +50,10 @@ export class DebugController {
   }
 
   @Get('config')
-  @ApiOperation({ summary: 'The effective configuration, secrets redacted' })
+  @ApiOperation({ operationId: 'getEffectiveConfig', summary: 'The effective configuration, secrets redacted' })
+  @ApiOkResponse({ type: EffectiveConfigDto })
   @ApiErrors(401, 403)
-  config() {
+  config(): EffectiveConfigDto {
     return this.debug.effectiveConfig();
   }
 }

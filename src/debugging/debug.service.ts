@@ -9,7 +9,8 @@ import { PoolObserver } from '../database/pool-observer';
 import { RateLimitStorage } from '../http/rate-limit/rate-limit.storage';
 import { toCacheStatsDto, toPoolSnapshotDto } from '../monitoring/performance.mapper';
 import { CacheReportDto, DbTestDto, DbTestResultDto, PoolStatusDto } from './debug.dto';
-import { toDescribedPoolDto, toTagVersionStatsDto } from './debug.mapper';
+import { toDescribedPoolDto, toEffectiveConfigDto, toTagVersionStatsDto } from './debug.mapper';
+import { EffectiveConfigDto } from './effective-config.dto';
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 // Keeps the sleeping statement clear of the statement timeout, which would cancel it.
@@ -99,8 +100,8 @@ export class DebugService {
     return this.cacheStats();
   }
 
-  effectiveConfig() {
-    return this.config.redacted();
+  effectiveConfig(): EffectiveConfigDto {
+    return toEffectiveConfigDto(this.config.redacted());
   }
 
   private async hold(test: number, delaySeconds: number, sample: () => void): Promise<DbTestResultDto> {
