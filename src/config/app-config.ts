@@ -2,8 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { Env, EnvReader, redactUrl } from './env-schema';
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const REDIS_FAILURE_MODES = ['local', 'open'] as const;
+export type RedisFailureMode = (typeof REDIS_FAILURE_MODES)[number];
 
 export interface PoolConfig {
   /** Connections kept open (SQLAlchemy `pool_size`). */
@@ -31,7 +35,7 @@ export interface RateLimitConfig {
   /** Login attempts per account (email), whatever the client address. */
   readonly loginAccountPerMinute: number;
   /** With Redis down: count locally per instance ('local') or let requests through ('open'). */
-  readonly redisFailure: 'local' | 'open';
+  readonly redisFailure: RedisFailureMode;
 }
 
 export interface CacheConfig {
@@ -52,12 +56,19 @@ export interface CacheConfig {
 
 const MIB = 1024 * 1024;
 
+type ConfigValues = Omit<AppConfig, 'redacted' | 'poolMax' | 'withDatabaseUrl'>;
+
+/** The configuration as it may be shown: every value as configured, secrets masked, plus poolMax. */
+export interface RedactedConfig extends ConfigValues {
+  readonly poolMax: number;
+}
+
 /**
  * The one typed view of the environment. Built once at boot by `AppConfig.fromEnv`; nothing else
  * in the code base reads `process.env`.
  */
 export class AppConfig {
-  readonly nodeEnv: 'development' | 'production' | 'test';
+  readonly nodeEnv: NodeEnv;
   readonly port: number;
   readonly host: string;
   /** Pending-connection queue of the listening socket (the kernel caps it at net.core.somaxconn). */
@@ -97,7 +108,7 @@ export class AppConfig {
   /** Pooled connections /debug/db-test leaves to the application, however many calls run at once. */
   readonly debugDbTestReserve: number;
 
-  private constructor(values: Omit<AppConfig, 'redacted' | 'poolMax' | 'withDatabaseUrl'>) {
+  private constructor(values: ConfigValues) {
     Object.assign(this, values);
     Object.freeze(this);
   }
@@ -112,7 +123,7 @@ export class AppConfig {
     const l1MaxBytes = r.int('CACHE_L1_MAX_BYTES', 64 * MIB, MIB, 64 * 1024 * MIB);
 
     const config = new AppConfig({
-      nodeEnv: r.oneOf('NODE_ENV', 'development', ['development', 'production', 'test'] as const),
+      nodeEnv: r.oneOf('NODE_ENV', 'development', NODE_ENVS),
       port: r.int('PORT', 3000, 0, 65535),
       host: r.string('HOST', '0.0.0.0'),
       listenBacklog: r.int('LISTEN_BACKLOG', 4096, 1, 65535),
@@ -168,7 +179,7 @@ export class AppConfig {
         anonPerMinute: r.int('RATE_LIMIT_ANON_PER_MINUTE', 60, 1, 100_000_000),
         loginPerMinute: r.int('RATE_LIMIT_LOGIN_PER_MINUTE', 5, 1, 100_000_000),
         loginAccountPerMinute: r.int('RATE_LIMIT_LOGIN_ACCOUNT_PER_MINUTE', 10, 1, 100_000_000),
-        redisFailure: r.oneOf('RATE_LIMIT_REDIS_FAILURE', 'local', ['local', 'open'] as const),
+        redisFailure: r.oneOf('RATE_LIMIT_REDIS_FAILURE', 'local', REDIS_FAILURE_MODES),
       },
       cache: {
         enabled: r.bool('CACHE_ENABLED', true),
@@ -231,14 +242,16 @@ export class AppConfig {
   }
 
   /** The effective configuration with every secret hidden, for logs and the debug route. */
-  redacted(): Record<string, unknown> {
-    const view: Record<string, unknown> = { ...(this as object), poolMax: this.poolMax };
-    view.databaseUrl = this.databaseUrl === undefined ? undefined : redactUrl(this.databaseUrl);
-    view.redisUrl = this.redisUrl === undefined ? undefined : redactUrl(this.redisUrl);
-    view.admin = { email: this.admin.email, password: this.admin.password === undefined ? undefined : '***' };
-    view.metricsToken = this.metricsToken === undefined ? undefined : '***';
-    view.cursorSecret = '***';
-    return view;
+  redacted(): RedactedConfig {
+    return {
+      ...this,
+      databaseUrl: this.databaseUrl === undefined ? undefined : redactUrl(this.databaseUrl),
+      redisUrl: this.redisUrl === undefined ? undefined : redactUrl(this.redisUrl),
+      admin: { email: this.admin.email, password: this.admin.password === undefined ? undefined : '***' },
+      metricsToken: this.metricsToken === undefined ? undefined : '***',
+      cursorSecret: '***',
+      poolMax: this.poolMax,
+    };
   }
 
 }

@@ -5,17 +5,12 @@ import { CacheService } from '../cache/cache.service';
 import { RedisConnection } from '../cache/redis-connection';
 import { AppConfig } from '../config/app-config';
 import { classifyDbError, PoolTimeoutError } from '../database/database.errors';
-import { PoolObserver, PoolSnapshot, queuePoolStatus } from '../database/pool-observer';
+import { PoolObserver } from '../database/pool-observer';
 import { RateLimitStorage } from '../http/rate-limit/rate-limit.storage';
-
-export interface DbTestResult {
-  readonly test: number;
-  readonly ok: boolean;
-  readonly acquire_wait_ms: number;
-  readonly duration_ms: number;
-  readonly error?: string;
-  readonly timed_out?: boolean;
-}
+import { toCacheStatsDto, toPoolSnapshotDto } from '../monitoring/performance.mapper';
+import { CacheReportDto, DbTestDto, DbTestResultDto, PoolStatusDto } from './debug.dto';
+import { toDescribedPoolDto, toEffectiveConfigDto, toTagVersionStatsDto } from './debug.mapper';
+import { EffectiveConfigDto } from './effective-config.dto';
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 // Keeps the sleeping statement clear of the statement timeout, which would cancel it.
@@ -37,10 +32,12 @@ export class DebugService {
     this.slots = new Slots(config.poolMax - config.debugDbTestReserve);
   }
 
-  poolStatus() {
-    const describe = (s: PoolSnapshot) => ({ ...s, status: queuePoolStatus(s) });
+  poolStatus(): PoolStatusDto {
     const [primary, ...replicas] = this.pool.poolNames();
-    return { ...describe(this.pool.snapshot(primary)), replicas: replicas.map((name) => describe(this.pool.snapshot(name))) };
+    return {
+      ...toDescribedPoolDto(this.pool.snapshot(primary)),
+      replicas: replicas.map((name) => toDescribedPoolDto(this.pool.snapshot(name))),
+    };
   }
 
   /**
@@ -50,7 +47,7 @@ export class DebugService {
    * connections, so the route an admin uses to exercise the pool can never starve the API; a test
    * past that waits for a slot as long as it would for a connection, then reports a timeout.
    */
-  async dbTest(numTests: number, delaySeconds: number) {
+  async dbTest(numTests: number, delaySeconds: number): Promise<DbTestDto> {
     const limitS = (this.config.pool.statementTimeoutMs - STATEMENT_MARGIN_MS) / 1000;
     if (delaySeconds > limitS) {
       throw new BadRequestException(`delay: must be at most ${limitS} s, under the statement timeout (DB_STATEMENT_TIMEOUT_MS)`);
@@ -63,7 +60,7 @@ export class DebugService {
     };
     const sampler = setInterval(sample, 5);
     const started = performance.now();
-    let results: DbTestResult[];
+    let results: DbTestResultDto[];
     try {
       results = await Promise.all(Array.from({ length: numTests }, (_, i) => this.hold(i + 1, delaySeconds, sample)));
     } finally {
@@ -81,33 +78,33 @@ export class DebugService {
         pool_timeout_ms: this.config.pool.timeoutMs,
         max_held: this.slots.size,
       },
-      pool: { before, peak, after },
+      pool: { before: toPoolSnapshotDto(before), peak: toPoolSnapshotDto(peak), after: toPoolSnapshotDto(after) },
       results,
     };
   }
 
-  cacheStats() {
-    const caches = this.cache.stats();
+  cacheStats(): CacheReportDto {
+    const caches = this.cache.stats().map(toCacheStatsDto);
     return {
       enabled: this.cache.enabled,
       redis: { configured: this.redis.enabled, ready: this.redis.ready, errors: this.redis.errors },
       l1: { bytes: caches.reduce((n, c) => n + c.bytes, 0), max_bytes: this.config.cache.l1MaxBytes, entry_max_bytes: this.config.cache.entryMaxBytes },
-      tag_versions: this.cache.tagVersionStats(),
+      tag_versions: toTagVersionStatsDto(this.cache.tagVersionStats()),
       caches,
       rate_limit: { local_keys: this.rateLimits.size, redis_fallbacks: this.rateLimits.fallbacks },
     };
   }
 
-  async flushCaches() {
+  async flushCaches(): Promise<CacheReportDto> {
     await this.cache.flush();
     return this.cacheStats();
   }
 
-  effectiveConfig() {
-    return this.config.redacted();
+  effectiveConfig(): EffectiveConfigDto {
+    return toEffectiveConfigDto(this.config.redacted());
   }
 
-  private async hold(test: number, delaySeconds: number, sample: () => void): Promise<DbTestResult> {
+  private async hold(test: number, delaySeconds: number, sample: () => void): Promise<DbTestResultDto> {
     const started = performance.now();
     if (!(await this.slots.take(this.config.pool.timeoutMs))) {
       return {

@@ -17,10 +17,16 @@ export class ErrorResponse {
 }
 
 /**
- * The errors a route's own code answers (404 for what it looks up, 409 for a conflict, 413 for a
- * field over its size), and 503, since it reaches the database. What any request to the route may
- * be answered before its handler runs (400, 401, 403, 413, 415, 429) comes from its policy.
+ * The errors a route's own code answers (404 for what it looks up, 409 for a conflict), each with
+ * what it means on this route when that says more than the usual description, and 503, since it
+ * reaches the database. What any request to the route may be answered before its handler runs
+ * (400, 401, 403, 408, 413, 414, 415, 429) comes from its policy (openapi.ts).
  */
-export function ApiErrors(...statuses: number[]) {
-  return applyDecorators(...[...statuses, 503].map((status) => ApiResponse({ status, description: '', type: ErrorResponse })));
+export function ApiErrors(...answers: (number | [status: number, description: string])[]) {
+  return applyDecorators(
+    ...[...answers, 503].map((answer) => {
+      const [status, description] = typeof answer === 'number' ? [answer, ''] : answer;
+      return ApiResponse({ status, description, type: ErrorResponse });
+    }),
+  );
 }

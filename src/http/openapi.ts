@@ -97,7 +97,8 @@ export function setUpOpenApi(app: NestFastifyApplication, policies: RoutePolicie
     )
     .setVersion('1')
     .setLicense('UNLICENSED (proprietary)', 'https://docs.npmjs.com/cli/v11/configuring-npm/package-json#license')
-    .addServer('http://localhost:3000', 'npm start with the default PORT')
+    // Relative: the origin that serves the document, wherever it is deployed or proxied.
+    .addServer('/', 'The origin serving this document (npm start: http://localhost:3000)')
     // addSecurity, not addBearerAuth, which would claim the tokens are JWTs.
     .addSecurity(SECURITY_SCHEME, { type: 'http', scheme: 'bearer', description: 'An opaque token from POST /api/auth/login (or POST /api/users/{id}/tokens)' })
     .build();

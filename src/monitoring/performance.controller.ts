@@ -1,11 +1,12 @@
 import { Controller, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/auth.decorators';
 import { CacheService } from '../cache/cache.service';
 import { PoolObserver } from '../database/pool-observer';
 import { ApiErrors } from '../http/api-errors.decorator';
-import { performanceMonitor, TimingStats } from './performance-monitor';
-import { OperationParam } from './performance.dto';
+import { performanceMonitor } from './performance-monitor';
+import { OperationParam, OperationTimingDto, PerformanceMetricsDto } from './performance.dto';
+import { toCacheStatsDto, toPoolSnapshotDto, toTimingStatsDto } from './performance.mapper';
 
 /** A PerformanceMonitor view for admins: timings in ms by route template and named operation. */
 @ApiTags('performance')
@@ -19,15 +20,17 @@ export class PerformanceController {
 
   @Get('metrics')
   @ApiOperation({ operationId: 'getPerformanceMetrics', summary: 'Timings (ms) of every operation, cache and pool figures' })
-  @ApiErrors(401, 403)
-  metrics() {
-    const caches = this.cache.stats();
+  @ApiOkResponse({ type: PerformanceMetricsDto })
+  @ApiErrors()
+  metrics(): PerformanceMetricsDto {
+    const caches = this.cache.stats().map(toCacheStatsDto);
     const hits = caches.reduce((n, c) => n + c.hits, 0);
     const misses = caches.reduce((n, c) => n + c.misses, 0);
     const acquire = this.pool.acquireStats();
+    const timings = Object.entries(performanceMonitor.all());
     return {
       timestamp: new Date().toISOString(),
-      performance_metrics: performanceMonitor.all(),
+      performance_metrics: Object.fromEntries(timings.map(([operation, stats]) => [operation, toTimingStatsDto(stats)])),
       cache: {
         hits,
         misses,
@@ -35,7 +38,7 @@ export class PerformanceController {
         caches,
       },
       pool: {
-        ...this.pool.snapshot(),
+        ...toPoolSnapshotDto(this.pool.snapshot()),
         acquisitions: acquire.count,
         acquire_wait_ms_avg: acquire.count === 0 ? 0 : Math.round((acquire.waitMsTotal / acquire.count) * 1000) / 1000,
         acquire_wait_ms_max: Math.round(acquire.waitMsMax * 1000) / 1000,
@@ -44,18 +47,23 @@ export class PerformanceController {
   }
 
   @Get('timing/:operation')
-  @ApiOperation({ operationId: 'getOperationTiming', summary: 'One operation’s timings (URL-encode it: GET%20%2Fapi%2Fprojects%2F%3Aid)' })
-  @ApiErrors(400, 401, 403, 404)
-  timing(@Param() { operation }: OperationParam): TimingStats & { operation: string } {
+  @ApiOperation({
+    operationId: 'getOperationTiming',
+    summary: 'One operation’s timings (ms); URL-encode it: GET%20%2Fapi%2Fprojects%2F%3Aid',
+  })
+  @ApiOkResponse({ type: OperationTimingDto })
+  @ApiErrors([404, 'No timings recorded for this operation'])
+  timing(@Param() { operation }: OperationParam): OperationTimingDto {
     const stats = performanceMonitor.stats(operation);
     if (stats === undefined) throw new NotFoundException(`No timings recorded for operation ${JSON.stringify(operation)}`);
-    return { operation, ...stats };
+    return { operation, ...toTimingStatsDto(stats) };
   }
 
   @Post('reset')
   @HttpCode(204)
   @ApiOperation({ operationId: 'resetPerformanceMetrics', summary: 'Clear the timings (Prometheus counters are not reset)' })
-  @ApiErrors(401, 403)
+  @ApiNoContentResponse({ description: 'Timings cleared' })
+  @ApiErrors()
   reset(): void {
     performanceMonitor.reset();
   }

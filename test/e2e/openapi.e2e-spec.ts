@@ -77,11 +77,12 @@ const ROUTES: Expected[] = [
   { method: 'get', path: '/api/performance/metrics', operationId: 'getPerformanceMetrics', access: 'admin', success: [200, 'PerformanceMetricsDto'], statuses: [200, ...ADMIN] },
   { method: 'get', path: '/api/performance/timing/{operation}', operationId: 'getOperationTiming', access: 'admin', success: [200, 'OperationTimingDto'], statuses: [200, 404, ...ADMIN] },
   { method: 'post', path: '/api/performance/reset', operationId: 'resetPerformanceMetrics', access: 'admin', success: [204], statuses: [204, ...ADMIN] },
-  { method: 'get', path: '/debug/pool-status', operationId: 'getPoolStatus', access: 'admin', success: [200, 'PoolStatusDto'], statuses: [200, ...ADMIN] },
-  { method: 'get', path: '/debug/db-test', operationId: 'runDbTest', access: 'admin', success: [200, 'DbTestDto'], query: ['num_tests', 'delay'], statuses: [200, ...ADMIN] },
-  { method: 'get', path: '/debug/cache', operationId: 'getCacheStats', access: 'admin', success: [200, 'CacheStatsDto'], statuses: [200, ...ADMIN] },
-  { method: 'post', path: '/debug/cache/flush', operationId: 'flushCaches', access: 'admin', success: [200, 'CacheStatsDto'], statuses: [200, ...ADMIN] },
-  { method: 'get', path: '/debug/config', operationId: 'getEffectiveConfig', access: 'admin', success: [200, 'EffectiveConfigDto'], statuses: [200, ...ADMIN] },
+  // 404 on every debug route: DEBUG_ROUTES_ENABLED=false leaves them out.
+  { method: 'get', path: '/debug/pool-status', operationId: 'getPoolStatus', access: 'admin', success: [200, 'PoolStatusDto'], statuses: [200, 404, ...ADMIN] },
+  { method: 'get', path: '/debug/db-test', operationId: 'runDbTest', access: 'admin', success: [200, 'DbTestDto'], query: ['num_tests', 'delay'], statuses: [200, 404, ...ADMIN] },
+  { method: 'get', path: '/debug/cache', operationId: 'getCacheStats', access: 'admin', success: [200, 'CacheReportDto'], statuses: [200, 404, ...ADMIN] },
+  { method: 'post', path: '/debug/cache/flush', operationId: 'flushCaches', access: 'admin', success: [200, 'CacheReportDto'], statuses: [200, 404, ...ADMIN] },
+  { method: 'get', path: '/debug/config', operationId: 'getEffectiveConfig', access: 'admin', success: [200, 'EffectiveConfigDto'], statuses: [200, 404, ...ADMIN] },
 ];
 
 const SECURITY: Record<Access, unknown[]> = {

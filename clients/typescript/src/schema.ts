@@ -364,7 +364,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One operation’s timings (URL-encode it: GET%20%2Fapi%2Fprojects%2F%3Aid)
+         * One operation’s timings (ms); URL-encode it: GET%20%2Fapi%2Fprojects%2F%3Aid
          * @description Needs the bearer token of an admin. Rate-limited per user (burst, sustained), per client address while anonymous (anon).
          */
         get: operations["getOperationTiming"];
@@ -404,7 +404,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The pool as SQLAlchemy QueuePool reports it, with status() line
+         * The primary pool (and replicas) as SQLAlchemy QueuePool reports it, with its status() line
          * @description Needs the bearer token of an admin. Rate-limited per user (burst, sustained), per client address while anonymous (anon).
          */
         get: operations["getPoolStatus"];
@@ -424,7 +424,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Hold num_tests pooled connections for delay seconds each, concurrently
+         * Hold num_tests pooled connections for delay seconds each, concurrently, and report what the pool did
          * @description Needs the bearer token of an admin. Rate-limited per user (burst, sustained), per client address while anonymous (anon).
          */
         get: operations["runDbTest"];
@@ -444,7 +444,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Statistics per cache, and Redis state
+         * Statistics per cache, memory budget, tag versions, Redis and rate-limit storage state
          * @description Needs the bearer token of an admin. Rate-limited per user (burst, sustained), per client address while anonymous (anon).
          */
         get: operations["getCacheStats"];
@@ -466,7 +466,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Empty every cache (this instance and Redis)
+         * Empty every cache (this instance and Redis); answers the statistics after the flush
          * @description Needs the bearer token of an admin. Rate-limited per user (burst, sustained), per client address while anonymous (anon).
          */
         post: operations["flushCaches"];
@@ -872,6 +872,325 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
+        };
+        TimingStatsDto: {
+            count: number;
+            total: number;
+            min: number;
+            max: number;
+            avg: number;
+            p50: number;
+            p95: number;
+            p99: number;
+        };
+        CacheStatsDto: {
+            /**
+             * @description http, tokens or ownership
+             * @example http
+             */
+            cache: string;
+            hits: number;
+            misses: number;
+            loads: number;
+            evictions: number;
+            errors: number;
+            /** @description entries in memory (L1) */
+            size: number;
+            /** @description estimated bytes held in memory (L1) */
+            bytes: number;
+            max_bytes: number;
+            /** @description loaded values not cached because they exceed the per-entry cap */
+            oversize_skipped: number;
+            hit_ratio: number;
+            /** @description expired entries served because the database was unavailable */
+            stale_served: number;
+        };
+        PerformanceCacheDto: {
+            /** @description all caches together */
+            hits: number;
+            misses: number;
+            hit_ratio: number;
+            caches: components["schemas"]["CacheStatsDto"][];
+        };
+        PerformancePoolDto: {
+            /** @example primary */
+            pool: string;
+            pool_size: number;
+            max_overflow: number;
+            /** @description pool_size + max_overflow */
+            max: number;
+            /** @description idle connections */
+            checked_in: number;
+            checked_out: number;
+            /** @description open connections - pool_size: negative until pool_size are open */
+            overflow: number;
+            /** @description callers waiting for a connection */
+            waiting: number;
+            /** @description open connections */
+            total: number;
+            /** @description acquisitions that timed out */
+            timeouts: number;
+            acquisitions: number;
+            acquire_wait_ms_avg: number;
+            acquire_wait_ms_max: number;
+        };
+        PerformanceMetricsDto: {
+            /** Format: date-time */
+            timestamp: string;
+            /** @description by route template ("GET /api/projects/:id") and named operation ("projects.list") */
+            performance_metrics: {
+                [key: string]: components["schemas"]["TimingStatsDto"];
+            };
+            cache: components["schemas"]["PerformanceCacheDto"];
+            /** @description the primary pool */
+            pool: components["schemas"]["PerformancePoolDto"];
+        };
+        OperationTimingDto: {
+            count: number;
+            total: number;
+            min: number;
+            max: number;
+            avg: number;
+            p50: number;
+            p95: number;
+            p99: number;
+            /** @example GET /api/projects/:id */
+            operation: string;
+        };
+        DescribedPoolDto: {
+            /** @example primary */
+            pool: string;
+            pool_size: number;
+            max_overflow: number;
+            /** @description pool_size + max_overflow */
+            max: number;
+            /** @description idle connections */
+            checked_in: number;
+            checked_out: number;
+            /** @description open connections - pool_size: negative until pool_size are open */
+            overflow: number;
+            /** @description callers waiting for a connection */
+            waiting: number;
+            /** @description open connections */
+            total: number;
+            /** @description acquisitions that timed out */
+            timeouts: number;
+            /**
+             * @description SQLAlchemy's QueuePool.status() line, spacing included
+             * @example Pool size: 10  Connections in pool: 1 Current Overflow: -9 Current Checked out connections: 0
+             */
+            status: string;
+        };
+        PoolStatusDto: {
+            /** @example primary */
+            pool: string;
+            pool_size: number;
+            max_overflow: number;
+            /** @description pool_size + max_overflow */
+            max: number;
+            /** @description idle connections */
+            checked_in: number;
+            checked_out: number;
+            /** @description open connections - pool_size: negative until pool_size are open */
+            overflow: number;
+            /** @description callers waiting for a connection */
+            waiting: number;
+            /** @description open connections */
+            total: number;
+            /** @description acquisitions that timed out */
+            timeouts: number;
+            /**
+             * @description SQLAlchemy's QueuePool.status() line, spacing included
+             * @example Pool size: 10  Connections in pool: 1 Current Overflow: -9 Current Checked out connections: 0
+             */
+            status: string;
+            replicas: components["schemas"]["DescribedPoolDto"][];
+        };
+        DbTestSummaryDto: {
+            succeeded: number;
+            failed: number;
+            timed_out: number;
+            /** @description DB_POOL_TIMEOUT_MS */
+            pool_timeout_ms: number;
+            /** @description connections all db-test calls together may hold: the pool minus DEBUG_DB_TEST_RESERVE */
+            max_held: number;
+        };
+        PoolSnapshotDto: {
+            /** @example primary */
+            pool: string;
+            pool_size: number;
+            max_overflow: number;
+            /** @description pool_size + max_overflow */
+            max: number;
+            /** @description idle connections */
+            checked_in: number;
+            checked_out: number;
+            /** @description open connections - pool_size: negative until pool_size are open */
+            overflow: number;
+            /** @description callers waiting for a connection */
+            waiting: number;
+            /** @description open connections */
+            total: number;
+            /** @description acquisitions that timed out */
+            timeouts: number;
+        };
+        DbTestPoolDto: {
+            before: components["schemas"]["PoolSnapshotDto"];
+            /** @description the snapshot with the most connections checked out (ties: the most waiting) while the tests ran */
+            peak: components["schemas"]["PoolSnapshotDto"];
+            after: components["schemas"]["PoolSnapshotDto"];
+        };
+        DbTestResultDto: {
+            test: number;
+            ok: boolean;
+            acquire_wait_ms: number;
+            duration_ms: number;
+            /** @description only when ok is false */
+            error?: string;
+            /** @description only when ok is false: true if no connection (or db-test slot) came in time */
+            timed_out?: boolean;
+        };
+        DbTestDto: {
+            num_tests: number;
+            /** @description seconds */
+            delay: number;
+            elapsed_ms: number;
+            summary: components["schemas"]["DbTestSummaryDto"];
+            pool: components["schemas"]["DbTestPoolDto"];
+            results: components["schemas"]["DbTestResultDto"][];
+        };
+        RedisStateDto: {
+            /** @description REDIS_URL is set */
+            configured: boolean;
+            ready: boolean;
+            errors: number;
+        };
+        L1BudgetDto: {
+            /** @description estimated bytes held by the three in-memory caches together */
+            bytes: number;
+            /** @description CACHE_L1_MAX_BYTES */
+            max_bytes: number;
+            /** @description CACHE_ENTRY_MAX_BYTES */
+            entry_max_bytes: number;
+        };
+        TagVersionStatsDto: {
+            /** @description versions shared through Redis */
+            shared: boolean;
+            tags: number;
+            /** @description CACHE_TAG_VERSIONS_MAX */
+            max_tags: number;
+            /** @description bumps Redis has not acknowledged yet */
+            pending_bumps: number;
+            /** @description of the pending bumps, those waiting for a retry */
+            failed_bumps: number;
+            subscription_live: boolean;
+        };
+        RateLimitStorageDto: {
+            /** @description rate-limit keys counted in this instance */
+            local_keys: number;
+            /** @description counts made locally because Redis failed */
+            redis_fallbacks: number;
+        };
+        CacheReportDto: {
+            /** @description CACHE_ENABLED */
+            enabled: boolean;
+            redis: components["schemas"]["RedisStateDto"];
+            l1: components["schemas"]["L1BudgetDto"];
+            tag_versions: components["schemas"]["TagVersionStatsDto"];
+            caches: components["schemas"]["CacheStatsDto"][];
+            rate_limit: components["schemas"]["RateLimitStorageDto"];
+        };
+        EmbeddedPgConfigDto: {
+            dir: string;
+            port: number;
+        };
+        PoolConfigDto: {
+            size: number;
+            maxOverflow: number;
+            timeoutMs: number;
+            recycleS: number;
+            idleTimeoutMs: number;
+            statementTimeoutMs: number;
+            prePing: boolean;
+            prePingIdleMs: number;
+        };
+        TimeoutsConfigDto: {
+            requestMs: number;
+            headersMs: number;
+            keepAliveMs: number;
+        };
+        AdminConfigDto: {
+            email: string;
+            /** @description a secret: "***" when set */
+            password?: string;
+        };
+        ActivityBatchConfigDto: {
+            enabled: boolean;
+            maxRows: number;
+            waitMs: number;
+        };
+        RateLimitConfigDto: {
+            enabled: boolean;
+            perSecond: number;
+            perMinute: number;
+            anonPerMinute: number;
+            loginPerMinute: number;
+            loginAccountPerMinute: number;
+            /** @enum {string} */
+            redisFailure: "local" | "open";
+        };
+        CacheConfigDto: {
+            enabled: boolean;
+            ttlMs: number;
+            staleMs: number;
+            l1MaxEntries: number;
+            l1MaxBytes: number;
+            entryMaxBytes: number;
+            tagVersionsMax: number;
+            namespace: string;
+        };
+        EffectiveConfigDto: {
+            /** @enum {string} */
+            nodeEnv: "development" | "production" | "test";
+            port: number;
+            host: string;
+            listenBacklog: number;
+            /** @description password masked; the embedded database’s URL when DATABASE_URL is unset */
+            databaseUrl?: string;
+            embeddedPg: components["schemas"]["EmbeddedPgConfigDto"];
+            pool: components["schemas"]["PoolConfigDto"];
+            migrationsRun: boolean;
+            dbConnectRetries: number;
+            dbSlowQueryMs: number;
+            /** @enum {string} */
+            logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+            /** @description true, false, or the trusted proxy addresses / CIDRs */
+            trustProxy: boolean | string[];
+            /** @description password masked; absent without Redis */
+            redisUrl?: string;
+            shutdownTimeoutMs: number;
+            shutdownGraceMs: number;
+            shutdownDrainMs: number;
+            bodyLimitBytes: number;
+            jsonMaxDepth: number;
+            timeouts: components["schemas"]["TimeoutsConfigDto"];
+            corsOrigins: string[];
+            admin: components["schemas"]["AdminConfigDto"];
+            tokenCacheTtlMs: number;
+            /** @description always "***" */
+            cursorSecret: string;
+            /** @description CURSOR_SECRET is unset: cursors do not survive a restart */
+            cursorSecretGenerated: boolean;
+            fileMaxBytes: number;
+            activityBatch: components["schemas"]["ActivityBatchConfigDto"];
+            rateLimit: components["schemas"]["RateLimitConfigDto"];
+            cache: components["schemas"]["CacheConfigDto"];
+            /** @description a secret: "***" when set */
+            metricsToken?: string;
+            debugRoutesEnabled: boolean;
+            debugDbTestReserve: number;
+            /** @description pool.size + pool.maxOverflow */
+            poolMax: number;
         };
     };
     responses: never;
@@ -5632,6 +5951,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PerformanceMetricsDto"];
+                };
+            };
             /** @description Invalid input: one message per field, as "field: what is wrong" */
             400: {
                 headers: {
@@ -5790,6 +6125,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationTimingDto"];
+                };
+            };
             /** @description Invalid input: one message per field, as "field: what is wrong" */
             400: {
                 headers: {
@@ -5862,7 +6213,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not found, or not yours */
+            /** @description No timings recorded for this operation */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5994,6 +6345,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Timings cleared */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Invalid input: one message per field, as "field: what is wrong" */
             400: {
                 headers: {
@@ -6150,6 +6515,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolStatusDto"];
+                };
+            };
             /** @description Invalid input: one message per field, as "field: what is wrong" */
             400: {
                 headers: {
@@ -6216,6 +6597,30 @@ export interface operations {
                      *       "statusCode": 403,
                      *       "error": "Forbidden",
                      *       "message": "Admin role required",
+                     *       "requestId": "0b6f0c7e-6c1b-4f5e-9a55-2f1f1c6e2f7d"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The debug routes are off (DEBUG_ROUTES_ENABLED=false) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "error": "Not Found",
+                     *       "message": "Project not found",
                      *       "requestId": "0b6f0c7e-6c1b-4f5e-9a55-2f1f1c6e2f7d"
                      *     }
                      */
@@ -6311,6 +6716,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DbTestDto"];
+                };
+            };
             /** @description Invalid input: one message per field, as "field: what is wrong" */
             400: {
                 headers: {
@@ -6377,6 +6798,30 @@ export interface operations {
                      *       "statusCode": 403,
                      *       "error": "Forbidden",
                      *       "message": "Admin role required",
+                     *       "requestId": "0b6f0c7e-6c1b-4f5e-9a55-2f1f1c6e2f7d"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The debug routes are off (DEBUG_ROUTES_ENABLED=false) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "error": "Not Found",
+                     *       "message": "Project not found",
                      *       "requestId": "0b6f0c7e-6c1b-4f5e-9a55-2f1f1c6e2f7d"
                      *     }
                      */
@@ -6467,6 +6912,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CacheReportDto"];
+                };
+            };
             /** @description Invalid input: one message per field, as "field: what is wrong" */
             400: {
                 headers: {
@@ -6533,6 +6994,30 @@ export interface operations {
                      *       "statusCode": 403,
                      *       "error": "Forbidden",
                      *       "message": "Admin role required",
+                     *       "requestId": "0b6f0c7e-6c1b-4f5e-9a55-2f1f1c6e2f7d"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The debug routes are off (DEBUG_ROUTES_ENABLED=false) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "error": "Not Found",
+                     *       "message": "Project not found",
                      *       "requestId": "0b6f0c7e-6c1b-4f5e-9a55-2f1f1c6e2f7d"
                      *     }
                      */
@@ -6623,6 +7108,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CacheReportDto"];
+                };
+            };
             /** @description Invalid input: one message per field, as "field: what is wrong" */
             400: {
                 headers: {
@@ -6689,6 +7190,30 @@ export interface operations {
                      *       "statusCode": 403,
                      *       "error": "Forbidden",
                      *       "message": "Admin role required",
+                     *       "requestId": "0b6f0c7e-6c1b-4f5e-9a55-2f1f1c6e2f7d"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The debug routes are off (DEBUG_ROUTES_ENABLED=false) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "error": "Not Found",
+                     *       "message": "Project not found",
                      *       "requestId": "0b6f0c7e-6c1b-4f5e-9a55-2f1f1c6e2f7d"
                      *     }
                      */
@@ -6779,6 +7304,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EffectiveConfigDto"];
+                };
+            };
             /** @description Invalid input: one message per field, as "field: what is wrong" */
             400: {
                 headers: {
@@ -6845,6 +7386,30 @@ export interface operations {
                      *       "statusCode": 403,
                      *       "error": "Forbidden",
                      *       "message": "Admin role required",
+                     *       "requestId": "0b6f0c7e-6c1b-4f5e-9a55-2f1f1c6e2f7d"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The debug routes are off (DEBUG_ROUTES_ENABLED=false) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "error": "Not Found",
+                     *       "message": "Project not found",
                      *       "requestId": "0b6f0c7e-6c1b-4f5e-9a55-2f1f1c6e2f7d"
                      *     }
                      */
