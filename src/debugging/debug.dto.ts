@@ -7,7 +7,7 @@ export const MAX_TESTS = 100;
 export const MAX_DELAY_S = 30;
 
 export class DbTestQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_TESTS, default: 10, description: 'concurrent queries' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_TESTS, default: 10, description: 'concurrent queries' })
   @IsOptional()
   @ToInteger()
   @IsInt()

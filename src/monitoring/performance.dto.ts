@@ -2,7 +2,7 @@ import { ApiExtraModels, ApiProperty, getSchemaPath } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 
 export class OperationParam {
-  @ApiProperty({ example: 'GET /api/projects/:id' })
+  @ApiProperty({ minLength: 1, maxLength: 200, example: 'GET /api/projects/:id' })
   @IsString()
   @MinLength(1)
   @MaxLength(200)
@@ -37,7 +37,7 @@ export class TimingStatsDto {
 }
 
 export class OperationTimingDto extends TimingStatsDto {
-  @ApiProperty({ example: 'GET /api/projects/:id' })
+  @ApiProperty({ minLength: 1, maxLength: 200, example: 'GET /api/projects/:id' })
   operation: string;
 }
 
