@@ -121,7 +121,7 @@ function queryProblem(request: FastifyRequest, policy: RoutePolicy): HttpExcepti
   for (const key in query) {
     if (!policy.queryKeys.has(key)) {
       const shown = key.length > 64 ? `${key.slice(0, 64)}…` : key;
-      return new BadRequestException(`${shown}: property ${shown} should not exist`);
+      return new BadRequestException(`${shown}: is not allowed`);
     }
   }
   return undefined;
