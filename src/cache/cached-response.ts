@@ -26,15 +26,17 @@ export function entryOf(request: FastifyRequest, user: AuthUser, options: Cached
  * Sets the headers of a cached answer and returns the body to send: the stored bytes, or nothing
  * for a 304 when the caller already holds this ETag.
  */
-export function prepareCached(request: FastifyRequest, reply: FastifyReply, cached: CachedResponse, state: 'HIT' | 'MISS' | 'STALE'): string {
+export function prepareCached(request: FastifyRequest, reply: FastifyReply, cached: CachedResponse, state: 'HIT' | 'MISS' | 'STALE'): string | undefined {
   reply.header('x-cache', state);
   reply.header('etag', cached.etag);
-  reply.header('content-type', JSON_TYPE);
   // Per-user answers: shared caches on the way must not keep them.
   reply.header('cache-control', 'private, no-cache');
   if (request.headers['if-none-match'] === cached.etag) {
+    // No payload at all rather than '': Fastify then sends neither Content-Length (an empty
+    // string would be `0`, which is not the length of the representation) nor a body.
     reply.status(304);
-    return '';
+    return undefined;
   }
+  reply.header('content-type', JSON_TYPE);
   return cached.body;
 }

@@ -1,14 +1,20 @@
-import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 import { InputSanityPipe } from './input-sanity.pipe';
+import { validationMessages } from './validation-messages';
 
-/** Flattens class-validator errors into "field: problem" lines, nested fields dotted. */
-export function validationMessages(errors: ValidationError[], prefix = ''): string[] {
-  return errors.flatMap((e) => {
-    const field = prefix + e.property;
-    const own = Object.values(e.constraints ?? {}).map((c) => (c.startsWith(e.property) ? `${prefix}${c}` : `${field}: ${c}`));
-    return [...own, ...validationMessages(e.children ?? [], `${field}.`)];
+/** Validation of every body, query and params DTO, refusing with one `field: what is wrong` per field. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    transform: true,
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    // The messages are built from the decorators of each error's target class, and an array's
+    // elements are checked one by one from its value; neither leaves the process.
+    validationError: { target: true, value: true },
+    exceptionFactory: (errors) => new BadRequestException(validationMessages(errors)),
   });
 }
 
@@ -18,14 +24,5 @@ export function validationMessages(errors: ValidationError[], prefix = ''): stri
  */
 export function configureHttp(app: NestFastifyApplication): void {
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.useGlobalPipes(
-    new InputSanityPipe(),
-    new ValidationPipe({
-      transform: true,
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      forbidUnknownValues: true,
-      exceptionFactory: (errors) => new BadRequestException(validationMessages(errors)),
-    }),
-  );
+  app.useGlobalPipes(new InputSanityPipe(), createValidationPipe());
 }

@@ -34,8 +34,22 @@ export function installJsonBody(fastify: FastifyInstance, maxDepth: number): voi
     if (!isUtf8(body)) return done(new BodyError(400, 'body: is not valid UTF-8'), undefined);
     const problem = jsonShapeProblem(body, maxDepth);
     if (problem !== undefined) return done(new BodyError(400, `body: ${problem}`), undefined);
-    parse(request, body.toString('utf8'), done);
+    const text = body.toString('utf8');
+    parse(request, text, (err, value) => (err ? done(new BodyError(400, `body: ${parseProblem(text)}`), undefined) : done(null, value)));
   });
+}
+
+/**
+ * Fastify's parser answers one error for malformed JSON and for a poisoning key alike; telling
+ * them apart costs a second parse, on refused bodies only.
+ */
+function parseProblem(text: string): string {
+  try {
+    JSON.parse(text);
+    return 'must not contain __proto__ or constructor.prototype keys';
+  } catch {
+    return 'is not valid JSON';
+  }
 }
 
 /**

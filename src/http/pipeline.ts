@@ -1,4 +1,4 @@
-import { BadRequestException, HttpException, Logger, NotFoundException, UnsupportedMediaTypeException } from '@nestjs/common';
+import { BadRequestException, HttpException, Logger, MethodNotAllowedException, NotFoundException, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import type { Logger as Pino } from 'pino';
@@ -8,6 +8,7 @@ import { CacheService } from '../cache/cache.service';
 import { entryOf, prepareCached } from '../cache/cached-response';
 import { HttpMetrics } from '../monitoring/http-metrics';
 import { toErrorBody } from './all-exceptions.filter';
+import { AllowedMethods } from './allowed-methods';
 import { RoutePolicies } from './route-policies';
 import { policyOf, RoutePolicy, routeTemplate } from './route-policy';
 import { API_HEADERS, documentHeaders } from './security';
@@ -29,7 +30,8 @@ const OPEN: Omit<ExternalPolicy, 'headers'> = {
  *                 so even a refusal below carries the CORS headers a browser needs to read it)
  *              1. request id echoed, security headers (the API set, or helmet's under /docs)
  *              2. metrics: in flight, labelled by route template
- *              3. unmatched URL: 404 here (Fastify would otherwise read and parse its body)
+ *              3. unmatched URL: 405 with Allow when the path has routes for other methods, else
+ *                 404, here (Fastify would otherwise read and parse its body)
  *              4. access: bearer token -> rate limit -> 401/403/429 (src/auth/access-check.ts)
  *              5. query: a parameter the route does not take is a 400
  *              6. Content-Encoding other than identity: 415 (bodies are not decompressed)
@@ -59,7 +61,11 @@ export function installPipeline(app: NestFastifyApplication, options: { cacheEna
     return undefined;
   });
   policies.tagHandlers();
-  fastify.addHook('onRoute', (route) => policies.complete(route));
+  const allowed = new AllowedMethods(fastify);
+  fastify.addHook('onRoute', (route) => {
+    policies.complete(route);
+    allowed.note(route);
+  });
 
   const refuse = (request: FastifyRequest, reply: FastifyReply, err: unknown): void => {
     const body = toErrorBody(err, request.id, logger);
@@ -86,7 +92,7 @@ export function installPipeline(app: NestFastifyApplication, options: { cacheEna
     reply.header('x-request-id', request.id);
     reply.headers(policy?.headers ?? API_HEADERS);
     metrics.started(request);
-    if (policy === undefined) return refuse(request, reply, new NotFoundException(`Cannot ${request.method} ${request.url}`));
+    if (policy === undefined) return refuse(request, reply, unmatched(request, reply, allowed));
     if (policy.external) return done();
     const outcome = access.run(request, reply, policy);
     if (outcome === undefined) return admitted(request, reply, policy, done);
@@ -116,13 +122,22 @@ export function installPipeline(app: NestFastifyApplication, options: { cacheEna
   return policies;
 }
 
+/** 405 with Allow for a path that has routes for other methods, else 404. */
+function unmatched(request: FastifyRequest, reply: FastifyReply, allowed: AllowedMethods): HttpException {
+  const methods = allowed.at(request.url);
+  if (methods.length === 0) return new NotFoundException(`Cannot ${request.method} ${request.url}`);
+  const list = methods.join(', ');
+  reply.header('allow', list);
+  return new MethodNotAllowedException(`Cannot ${request.method} ${request.url}: this path allows ${list}`);
+}
+
 /** A query parameter the route does not take, `__proto__` and `constructor` included. */
 function queryProblem(request: FastifyRequest, policy: RoutePolicy): HttpException | undefined {
   const query = request.query as Record<string, unknown>;
   for (const key in query) {
     if (!policy.queryKeys.has(key)) {
       const shown = key.length > 64 ? `${key.slice(0, 64)}…` : key;
-      return new BadRequestException(`${shown}: property ${shown} should not exist`);
+      return new BadRequestException(`${shown}: is not allowed`);
     }
   }
   return undefined;

@@ -2,11 +2,11 @@ import { ArgumentMetadata, BadRequestException, Injectable, Param, PipeTransform
 import { ApiParam } from '@nestjs/swagger';
 import { isUUID } from 'class-validator';
 
-/** Refuses a path parameter that is not a UUID with 400 naming it, as class-validator's IsUUID would. */
+/** Refuses a path parameter that is not a UUID with a 400 naming it, in the words of validation-messages.ts. */
 @Injectable()
 export class UuidPipe implements PipeTransform<unknown, string> {
   transform(value: unknown, { data }: ArgumentMetadata): string {
-    if (typeof value !== 'string' || !isUUID(value, 'all')) throw new BadRequestException(`${data} must be a UUID`);
+    if (typeof value !== 'string' || !isUUID(value, 'all')) throw new BadRequestException(`${data}: must be a UUID`);
     return value;
   }
 }

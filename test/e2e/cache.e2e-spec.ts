@@ -37,6 +37,25 @@ describe('response cache (real PostgreSQL)', () => {
     expect(notModified.body).toBe('');
   });
 
+  // A 304 has no body, so nothing may describe one: no Content-Type, no Content-Length (Fastify
+  // leaves it out only when no payload at all is sent). The validators and cache headers stay.
+  it.each([
+    ['a warm entry, answered before Nest', async () => {}, 'HIT'],
+    ['a cold entry, loaded by the interceptor', () => sut.app.get(CacheService).flush(), 'MISS'],
+  ])('answers If-None-Match on %s with a bare 304', async (_label, prepare, state) => {
+    const project = await createProject(sut.app, alice);
+    const first = await get(alice, `/api/projects/${project.id}`);
+    await prepare();
+
+    const notModified = await get(alice, `/api/projects/${project.id}`, { 'if-none-match': String(first.headers.etag), 'x-request-id': 'etag-check' });
+
+    expect(notModified.statusCode).toBe(304);
+    expect(notModified.rawPayload).toHaveLength(0);
+    expect(notModified.headers['content-type']).toBeUndefined();
+    expect(notModified.headers['content-length']).toBeUndefined();
+    expect(notModified.headers).toMatchObject({ etag: first.headers.etag, 'cache-control': 'private, no-cache', 'x-cache': state, 'x-request-id': 'etag-check' });
+  });
+
   it('never serves one user’s cached answer to another', async () => {
     await createProject(sut.app, alice, { name: 'alice only' });
     await createProject(sut.app, bob, { name: 'bob only' });

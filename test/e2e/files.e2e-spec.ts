@@ -180,11 +180,11 @@ describe('files API (real PostgreSQL)', () => {
 
     it.each([
       ['content with NUL', { content: 'a\u0000b' }, /^content: contains a NUL character$/],
-      ['content not a string', { content: 7 }, /^content must be a string$/],
-      ['content missing', { content: undefined }, /^content must be a string$/],
-      ['language too long', { language: 'x'.repeat(65) }, /^language must be shorter than or equal to 64 characters$/],
+      ['content not a string', { content: 7 }, /^content: must be a string$/],
+      ['content missing', { content: undefined }, /^content: is required$/],
+      ['language too long', { language: 'x'.repeat(65) }, /^language: must be a string of 1 to 64 characters$/],
       ['language with a control character', { language: 'ty\npescript' }, /^language: must not contain control characters/],
-      ['an unknown field', { owner: 'me' }, /property owner should not exist/],
+      ['an unknown field', { owner: 'me' }, /^owner: is not allowed$/],
     ])('answers 400 for %s and writes nothing', async (_label, overrides, message) => {
       const project = await createProject(sut.app, alice);
       const before = await tableCounts(sut.app);
@@ -200,7 +200,7 @@ describe('files API (real PostgreSQL)', () => {
       const res = await inject({ method: 'POST', url: filesUrl('not-a-uuid'), headers: alice.headers, payload: aFile() });
 
       expect(res.statusCode).toBe(400);
-      expect(res.json().message).toBe('id must be a UUID');
+      expect(res.json().message).toBe('id: must be a UUID');
     });
 
     it('answers 404 for a project that does not exist', async () => {
@@ -247,7 +247,7 @@ describe('files API (real PostgreSQL)', () => {
       const res = await inject({ method: 'GET', url: fileUrl(project.id, '123'), headers: alice.headers });
 
       expect(res.statusCode).toBe(400);
-      expect(res.json().message).toBe('fileId must be a UUID');
+      expect(res.json().message).toBe('fileId: must be a UUID');
     });
   });
 
@@ -323,7 +323,7 @@ describe('files API (real PostgreSQL)', () => {
       ['an empty body', {}, 'body: give at least one of path, content, language'],
       ['a bad path', { path: 'a/../../etc/passwd' }, "path: must not contain '.' or '..' segments"],
       ['a null path', { path: null }, 'path: must be a string'],
-      ['a null content', { content: null }, 'content must be a string'],
+      ['a null content', { content: null }, 'content: must be a string'],
     ])('answers 400 for %s and changes nothing', async (_label, payload, message) => {
       const project = await createProject(sut.app, alice);
       const file = await addFile(alice, project.id);
@@ -496,12 +496,12 @@ describe('files API (real PostgreSQL)', () => {
     });
 
     it.each([
-      ['limit 0', 'limit=0', /^limit must not be less than 1$/],
-      ['limit 101', 'limit=101', /^limit must not be greater than 100$/],
-      ['a limit that is not a number', 'limit=ten', /limit must be an integer number/],
-      ['a prefix of 1025 characters', `prefix=${'x'.repeat(1025)}`, /^prefix must be shorter than or equal to 1024 characters$/],
+      ['limit 0', 'limit=0', /^limit: must be an integer from 1 to 100$/],
+      ['limit 101', 'limit=101', /^limit: must be an integer from 1 to 100$/],
+      ['a limit that is not a number', 'limit=ten', /^limit: must be an integer from 1 to 100$/],
+      ['a prefix of 1025 characters', `prefix=${'x'.repeat(1025)}`, /^prefix: must be a string of at most 1024 characters$/],
       ['a prefix with NUL', 'prefix=a%00b', /^prefix: contains a NUL character$/],
-      ['an unknown parameter', 'sort=path', /property sort should not exist/],
+      ['an unknown parameter', 'sort=path', /^sort: is not allowed$/],
     ])('answers 400 for %s', async (_label, query, message) => {
       const project = await createProject(sut.app, alice);
 

@@ -106,6 +106,40 @@ describe('foundation (real PostgreSQL)', () => {
       expect(res.json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'Cannot GET /no/such/route', requestId: 'req-42' });
     });
 
+    it.each([
+      ['PUT', '/api/projects/0b0c6f8e-1c1e-4b4e-9b1e-1c1e4b4e9b1e', 'GET, HEAD, PATCH, DELETE'],
+      ['DELETE', '/api/projects?limit=5', 'GET, HEAD, POST'],
+      ['POST', '/health/live', 'GET, HEAD'],
+      // The static POST route and the parametric ones all match, as they do when routing.
+      ['PUT', '/api/projects/batch-get', 'GET, HEAD, POST, PATCH, DELETE'],
+      ['GET', '/api/projects/0b0c6f8e-1c1e-4b4e-9b1e-1c1e4b4e9b1e/activities/batch', 'POST'],
+      // Without CORS_ORIGINS nothing answers OPTIONS, so it is refused and not listed.
+      ['OPTIONS', '/api/projects', 'GET, HEAD, POST'],
+    ])('answers %s %s with 405 and Allow: %s, before authentication', async (method, url, allow) => {
+      const res = await sut.app.inject({ method: method as 'GET', url, headers: { 'x-request-id': 'req-405' } });
+
+      expect(res.statusCode).toBe(405);
+      expect(res.headers.allow).toBe(allow);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.json()).toEqual({ statusCode: 405, error: 'Method Not Allowed', message: `Cannot ${method} ${url}: this path allows ${allow}`, requestId: 'req-405' });
+    });
+
+    it('answers 405 without reading or parsing the body', async () => {
+      const res = await sut.app.inject({ method: 'PUT', url: '/api/projects', headers: { 'content-type': 'application/json' }, payload: '{not json' });
+
+      expect(res.statusCode).toBe(405);
+      expect(res.headers.allow).toBe('GET, HEAD, POST');
+    });
+
+    it('keeps 404 without Allow for a path no method has', async () => {
+      for (const method of ['GET', 'PUT', 'DELETE'] as const) {
+        const res = await sut.app.inject({ method, url: '/api/projects/0b0c6f8e-1c1e-4b4e-9b1e-1c1e4b4e9b1e/nothing' });
+
+        expect([method, res.statusCode, res.headers.allow]).toEqual([method, 404, undefined]);
+      }
+    });
+
     it('makes a request id when none (or a malformed one) is given', async () => {
       const res = await sut.app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'bad id\twith spaces' } });
 

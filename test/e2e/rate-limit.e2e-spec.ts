@@ -1,6 +1,26 @@
 import { aUser, createProject, TEST_PASSWORD } from '../support/factories';
 import { bootApp, TestApp } from '../support/test-app';
 
+type Answer = Awaited<ReturnType<TestApp['app']['inject']>>;
+
+const RATE_HEADERS = ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after'];
+const rateHeaders = (res: Answer) => Object.fromEntries(RATE_HEADERS.map((h) => [h, res.headers[h]]));
+
+/** A 429's headers: the refusing tier's limit, nothing left, and one number of seconds for all three resets. */
+function refusedBy(limit: number, res: Answer): Record<string, unknown> {
+  const retryAfter = String(res.headers['retry-after']);
+  expect(Number(retryAfter)).toBeGreaterThan(0);
+  return {
+    'ratelimit-limit': String(limit),
+    'ratelimit-remaining': '0',
+    'ratelimit-reset': retryAfter,
+    'x-ratelimit-limit': String(limit),
+    'x-ratelimit-remaining': '0',
+    'x-ratelimit-reset': retryAfter,
+    'retry-after': retryAfter,
+  };
+}
+
 describe('rate limiting (real PostgreSQL)', () => {
   let sut: TestApp;
 
@@ -37,6 +57,22 @@ describe('rate limiting (real PostgreSQL)', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(limited.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests', requestId: expect.any(String) });
     expect(limited.json().message).toMatch(/sustained limit is 8 per 60 s/);
+    expect(rateHeaders(limited)).toEqual(refusedBy(8, limited));
+  });
+
+  // The anonymous tier (6) reaches 0 remaining on the very request the login tier (3) refuses:
+  // the headers must describe the login tier, which is the one that said no.
+  it('describes the refusing tier on a 429, even when another tier is also at 0 remaining', async () => {
+    const remoteAddress = '10.4.4.4';
+    for (let i = 0; i < 2; i++) expect((await sut.app.inject({ method: 'GET', url: '/api/projects', remoteAddress })).statusCode).toBe(401);
+    const attempt = () => sut.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'nobody@example.com', password: 'wrong' }, remoteAddress });
+    for (let i = 0; i < 3; i++) expect((await attempt()).statusCode).toBe(401);
+
+    const refused = await attempt();
+
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json().message).toMatch(/login limit is 3 per 60 s/);
+    expect(rateHeaders(refused)).toEqual(refusedBy(3, refused));
   });
 
   it('limits each user on their own', async () => {

@@ -50,6 +50,21 @@ describe('security headers and CORS', () => {
     expect(refused.headers['access-control-allow-origin']).toBeUndefined();
   });
 
+  // The preflight route answers OPTIONS on every path: it is listed where a path is known, and
+  // does not turn an unknown path into a 405.
+  it('lists OPTIONS in Allow when CORS answers it, and keeps unknown paths 404', async () => {
+    sut = await bootApp({ CORS_ORIGINS: 'https://app.example.com' });
+    const wrongMethod = await sut.app.inject({ method: 'PUT', url: '/api/projects', headers: { origin: 'https://app.example.com' } });
+    const unknown = await sut.app.inject({ method: 'GET', url: '/api/nowhere' });
+
+    expect(wrongMethod.statusCode).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('GET, HEAD, POST, OPTIONS');
+    // The refusal carries the CORS headers a browser needs to read it.
+    expect(wrongMethod.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.headers.allow).toBeUndefined();
+  });
+
   it('sends no CORS headers when no origin is configured', async () => {
     sut = await bootApp();
     const res = await sut.app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://app.example.com' } });

@@ -111,9 +111,15 @@ export class RateLimiter {
   }
 
   private apply(request: FastifyRequest, reply: FastifyReply, { tier, limit, ttl }: RateLimitStep, record: RateLimitRecord): ThrottlerException | undefined {
-    showLimit(request as Counted, reply, limit, Math.max(0, limit - record.totalHits), record.timeToExpire);
-    if (!record.isBlocked) return undefined;
+    if (!record.isBlocked) {
+      showLimit(request as Counted, reply, limit, Math.max(0, limit - record.totalHits), record.timeToExpire);
+      return undefined;
+    }
+    // The refusing tier describes the 429, even over another tier already shown at 0 remaining,
+    // and its reset is when it admits the next request: the end of its window (timeToExpire) can
+    // be sooner or later than that with a sliding window, and would contradict Retry-After.
     const retryAfter = Math.max(1, record.timeToBlockExpire);
+    showLimit(request as Counted, reply, limit, 0, retryAfter, true);
     reply.header('retry-after', retryAfter);
     this.stats.rejected(tier);
     return new ThrottlerException(`Too many requests: ${tier} limit is ${limit} per ${ttl / 1000} s; retry in ${retryAfter} s`);
@@ -121,9 +127,9 @@ export class RateLimiter {
 }
 
 /** IETF RateLimit headers plus the X-RateLimit-* spellings, for the tier closest to its limit. */
-function showLimit(request: Counted, reply: FastifyReply, limit: number, remaining: number, resetS: number): void {
+function showLimit(request: Counted, reply: FastifyReply, limit: number, remaining: number, resetS: number, refusing = false): void {
   const shown = request[shownRemaining];
-  if (shown !== undefined && shown <= remaining) return;
+  if (!refusing && shown !== undefined && shown <= remaining) return;
   request[shownRemaining] = remaining;
   reply.header('ratelimit-limit', limit);
   reply.header('ratelimit-remaining', remaining);
