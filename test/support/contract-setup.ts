@@ -1,4 +1,6 @@
-import { checkFetchedAnswers } from './contract';
+import { checkDeferredAnswers, checkFetchedAnswers } from './contract';
 
-// Every test file's fetch checks the API's answers against docs/openapi.json (see contract.ts).
+// Every test file's fetch checks the API's answers against docs/openapi.json (see contract.ts);
+// answers a test timed are checked once it is done.
 checkFetchedAnswers();
+afterEach(() => checkDeferredAnswers());
