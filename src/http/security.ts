@@ -53,7 +53,9 @@ export const API_HEADERS: Readonly<Record<string, string>> = {
 
 /**
  * CORS only for the origins in CORS_ORIGINS (none by default: a browser app on another origin must
- * be named explicitly). The security headers are set by the request pipeline (pipeline.ts).
+ * be named explicitly). Nest's Fastify adapter registers @fastify/cors for this (hence the direct
+ * dependency, which no file here imports). The security headers are set by the request pipeline
+ * (pipeline.ts).
  */
 export function configureCors(app: NestFastifyApplication, config: AppConfig): void {
   if (config.corsOrigins.length > 0) {
