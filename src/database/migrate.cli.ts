@@ -22,13 +22,14 @@ async function main(): Promise<void> {
   try {
     if (command === 'generate') {
       // npm runs scripts from the package's folder, where migrations/ is.
-      const file = await generateMigration(config, url, name, join(process.cwd(), 'migrations'));
-      if (!file) {
+      const generated = await generateMigration(config, url, name, join(process.cwd(), 'migrations'));
+      if (!generated) {
         logger.warn('the entities and the database agree: nothing to generate');
         process.exitCode = 1;
         return;
       }
-      logger.log(`wrote ${file} and added it to migrations/index.ts: review it, then npm run migration:run`);
+      logger.log(`wrote ${generated.file} and added it to migrations/index.ts: review it, then npm run migration:run`);
+      for (const sql of generated.destructive) logger.warn(`drops data, keep it only if that is meant (a type change wants ALTER COLUMN ... TYPE): ${sql}`);
       return;
     }
     const applied = await migrate(config, url, command === 'revert' ? 'revert' : 'run');

@@ -72,11 +72,20 @@ export function addToIndex(index: string, name: MigrationName): string {
 
 export class PendingMigrationsError extends Error {}
 
+export interface GeneratedMigration {
+  readonly file: string;
+  /**
+   * Statements of `up` that throw data away. TypeORM changes a column's type or length by dropping
+   * and re-adding it, which a reviewer must turn into an ALTER COLUMN ... TYPE by hand.
+   */
+  readonly destructive: string[];
+}
+
 /**
  * Writes a migration with what TypeORM's schema builder finds between the entities and the
  * database at `url`, and adds it to `migrations/index.ts`. The database must have every migration
- * applied, or the new one would repeat what the pending ones do. Returns the file written, or
- * undefined when the entities and the database already agree.
+ * applied, or the new one would repeat what the pending ones do. Undefined when the entities
+ * and the database already agree.
  */
 export async function generateMigration(
   config: AppConfig,
@@ -84,7 +93,7 @@ export async function generateMigration(
   name: string,
   migrationsDir: string,
   timestamp = Date.now(),
-): Promise<string | undefined> {
+): Promise<GeneratedMigration | undefined> {
   const migration = migrationName(name, timestamp);
   const base = dataSourceOptions(config, url);
   const dataSource = new DataSource({ ...base, extra: { ...base.extra, max: 1, min: 0 } });
@@ -100,7 +109,7 @@ export async function generateMigration(
     const index = addToIndex(readFileSync(indexFile, 'utf8'), migration);
     writeFileSync(file, renderMigration(migration, upQueries, downQueries), { flag: 'wx' });
     writeFileSync(indexFile, index);
-    return file;
+    return { file, destructive: upQueries.map((q) => q.query).filter((sql) => /\bDROP (COLUMN|TABLE)\b/.test(sql)) };
   } finally {
     await dataSource.destroy();
   }

@@ -45,19 +45,20 @@ describe('migration:generate (real PostgreSQL)', () => {
     await dataSource.query('ALTER TABLE files DROP COLUMN language');
     const behind = await pendingQueries(dataSource);
 
-    const file = await generateMigration(config, url, 'AddFileLanguage', dir, 1732300000000);
+    const generated = await generateMigration(config, url, 'AddFileLanguage', dir, 1732300000000);
 
-    expect(file).toBe(join(dir, '1732300000000-add-file-language.ts'));
+    expect(generated).toEqual({ file: join(dir, '1732300000000-add-file-language.ts'), destructive: [] });
+    const file = generated!.file;
     expect(readFileSync(join(dir, 'index.ts'), 'utf8')).toContain(
       `import { AddFileLanguage1732300000000 } from './1732300000000-add-file-language';`,
     );
     expect(readFileSync(join(dir, 'index.ts'), 'utf8')).toContain('export const MIGRATIONS = [InitialSchema1732200000000, AddFileLanguage1732300000000];');
-    const source = readFileSync(file!, 'utf8');
+    const source = readFileSync(file, 'utf8');
     expect(source).toContain('await q.query(`ALTER TABLE "files" ADD "language" character varying(64)`);');
     expect(source).toContain('await q.query(`CREATE INDEX "projects_status_idx" ON "projects"  ("status")`);');
 
     // Jest compiles the generated TypeScript on require, as it does the test itself.
-    const { AddFileLanguage1732300000000: Generated } = require(file!) as Record<string, new () => MigrationInterface>;
+    const { AddFileLanguage1732300000000: Generated } = require(file) as Record<string, new () => MigrationInterface>;
     const runner = dataSource.createQueryRunner();
     try {
       await new Generated().up(runner);
@@ -68,6 +69,14 @@ describe('migration:generate (real PostgreSQL)', () => {
     } finally {
       await runner.release();
     }
+  });
+
+  it('names the statements that throw data away, as TypeORM changing a column length does', async () => {
+    await dataSource.query('ALTER TABLE projects ALTER COLUMN name TYPE varchar(100)');
+
+    const generated = await generateMigration(config, url, 'WidenProjectName', dir);
+
+    expect(generated?.destructive).toEqual(['ALTER TABLE "projects" DROP COLUMN "name"']);
   });
 
   it('refuses a database with migrations not applied yet, whose changes the new one would repeat', async () => {
