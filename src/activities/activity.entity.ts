@@ -1,11 +1,15 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { ProjectEntity } from '../projects/project.entity';
 
+@Index('agent_activities_project_id_created_at_id_idx', ['projectId', 'createdAt', 'id'])
 @Entity('agent_activities')
 export class ActivityEntity {
   // bigint: node-postgres hands it over as a string, which keeps ids past 2^53 exact.
-  @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
+  @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS', primaryKeyConstraintName: 'agent_activities_pkey' })
   id: string;
 
+  @Index('agent_activities_project_id_idx')
+  @ForeignKey(() => ProjectEntity, { name: 'agent_activities_project_id_fkey', onDelete: 'CASCADE' })
   @Column({ name: 'project_id', type: 'uuid' })
   projectId: string;
 

@@ -1,14 +1,18 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { UserEntity } from './user.entity';
 
 /** Only the SHA-256 of a token is stored: a database leak does not hand out sessions. */
 @Entity('api_tokens')
 export class ApiTokenEntity {
-  @PrimaryGeneratedColumn('uuid')
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'api_tokens_pkey' })
   id: string;
 
+  @Index('api_tokens_user_id_idx')
+  @ForeignKey(() => UserEntity, { name: 'api_tokens_user_id_fkey', onDelete: 'CASCADE' })
   @Column({ name: 'user_id', type: 'uuid' })
   userId: string;
 
+  @Index('api_tokens_token_hash_key', { unique: true })
   @Column({ name: 'token_hash', type: 'char', length: 64 })
   tokenHash: string;
 

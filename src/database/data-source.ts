@@ -1,6 +1,7 @@
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { AppConfig } from '../config/app-config';
 import { MIGRATIONS } from '../../migrations';
+import { ENTITIES } from './entities';
 
 /**
  * TypeORM options for the application's DataSource. Pool options live in `extra`, which TypeORM
@@ -11,11 +12,17 @@ export function dataSourceOptions(config: AppConfig, url: string): PostgresDataS
   return {
     type: 'postgres',
     url,
+    entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsRun: false,
     migrationsTransactionMode: 'each',
     synchronize: false,
     logging: false,
+    // The migrations own the schema. TypeORM would otherwise query pg_available_extensions and try
+    // CREATE EXTENSION "uuid-ossp" at every start; gen_random_uuid() is built into PostgreSQL 13+,
+    // and naming pgcrypto makes generated migrations default uuid keys to it, as ours do.
+    installExtensions: false,
+    uuidExtension: 'pgcrypto',
     applicationName: 'projects-backend',
     extra: {
       max: config.poolMax,

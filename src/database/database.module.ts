@@ -30,7 +30,6 @@ export class DatabaseModule implements OnModuleInit {
             if (!config.databaseUrl) throw new Error('DatabaseModule needs a database URL (set by main.ts or the tests)');
             return {
               ...dataSourceOptions(config, config.databaseUrl),
-              autoLoadEntities: true,
               retryAttempts: config.dbConnectRetries,
               retryDelay: 1000,
               toRetry: (err: unknown) => isConnectionError(err),

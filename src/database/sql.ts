@@ -11,3 +11,8 @@ export function isoTimestamp(column: string, alias: string): string {
 export function changedRows<T>(result: unknown): T[] {
   return (result as [T[], number])[0];
 }
+
+/** Fixed values (an enum's members, never input) as a SQL list for a CHECK (... IN (...)). */
+export function sqlList(values: readonly string[]): string {
+  return values.map((v) => `'${v.replaceAll("'", "''")}'`).join(', ');
+}

@@ -1,10 +1,18 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { ProjectEntity } from '../projects/project.entity';
 
+// Unique per project in byte order of the path (COLLATE "C"), which the listing's prefix filter,
+// keyset and order rely on; TypeORM's @Index cannot carry a collation, so it is declared by name and
+// left to the migrations (the entity-drift test pins it).
+@Index('files_project_id_path_key', { synchronize: false })
+@Check('files_size_bytes_check', 'size_bytes >= 0')
 @Entity('files')
 export class FileEntity {
-  @PrimaryGeneratedColumn('uuid')
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'files_pkey' })
   id: string;
 
+  @Index('files_project_id_idx')
+  @ForeignKey(() => ProjectEntity, { name: 'files_project_id_fkey', onDelete: 'CASCADE' })
   @Column({ name: 'project_id', type: 'uuid' })
   projectId: string;
 
