@@ -4,13 +4,14 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
-import { hashPassword } from '../src/auth/password';
-import { AppConfig } from '../src/config/app-config';
-import { EmbeddedPostgres } from '../src/database/embedded-postgres';
-import { migrate } from '../src/database/migrate';
+import { hashPassword } from '../../src/auth/password';
+import { AppConfig } from '../../src/config/app-config';
+import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { migrate } from '../../src/database/migrate';
 import { Args } from './args';
 import { responsesByServer, stopAllLoad } from './load';
-import { ChildServer, freePort, openFileLimit, startNodeArgs, stopAllChildren } from './processes';
+import { freePort, openFileLimit } from '../shared/processes';
+import { ChildServer, startNodeArgs, stopAllChildren } from './processes';
 import { summarizeProfile, ProfileSummary } from './profile';
 import { BenchResult, Machine, renderDocs, rowNotes, textTable } from './report';
 import { BENCH_PASSWORD, BenchUser, Context, Fixtures, login, Mode, Plan, PLANS, Row, SCENARIOS, Scenario, SERVER_ENV, ServerKind } from './scenarios';
@@ -20,28 +21,30 @@ import { formatTimings, seed } from './seed';
  * `npm run bench`: builds (the npm script runs tsc first), starts PostgreSQL (embedded, in its own
  * folder and port, unless DATABASE_URL), seeds, starts the app servers and the reference server as
  * child processes on 127.0.0.1, runs the scenarios with autocannon, prints the table, writes
- * bench/results/<date>.json and rewrites docs/BENCHMARKS.md. Everything is stopped at the end,
+ * tools/bench/results/<date>.json and rewrites docs/BENCHMARKS.md. Everything is stopped at the end,
  * on failure and on Ctrl-C; the whole run is bounded by the plan's deadline.
  *
  *   --quick            short runs, tiny dataset, 1 round
  *   --smoke            ~1 s runs, few connections, tiny seed (for the test suite); never writes docs
  *   --scenario NAME    only this scenario (repeatable or comma-separated)
  *   --profile          the cached-get scenario with the app under node --cpu-prof, summarized
- *   --out DIR          where the results JSON goes (default bench/results; smoke: a temp folder)
+ *   --out DIR          where the results JSON goes (default tools/bench/results; smoke: a temp folder)
  *   --rounds N, --duration S   override the plan
  *   --no-docs          leave docs/BENCHMARKS.md alone
  */
 
-const ROOT = resolve(__dirname, '..', '..');
+/** This file runs as dist-dev/tools/bench/run.js. */
+const ROOT = resolve(__dirname, '..', '..', '..');
+const BUILD = join(ROOT, 'dist-dev');
 /**
- * The servers run from a private copy of dist/, taken at start: a `nest build` elsewhere (it
- * empties dist/ first) must not pull the app out from under a running bench. The copy sits under
- * the project, so node_modules still resolves.
+ * The servers run from a private copy of dist-dev/ (the app and the reference server, compiled by
+ * the npm script), taken at start: a build elsewhere must not change the app under a running bench.
+ * The copy sits under the project, so node_modules still resolves.
  */
 const SNAPSHOT = join(ROOT, '.data', 'bench-build', String(process.pid));
 const APP_MAIN = join(SNAPSHOT, 'src', 'main.js');
-const REFERENCE_MAIN = join(SNAPSHOT, 'bench', 'reference', 'server.js');
-const RESULTS_DIR = join(ROOT, 'bench', 'results');
+const REFERENCE_MAIN = join(SNAPSHOT, 'tools', 'bench', 'reference', 'server.js');
+const RESULTS_DIR = join(ROOT, 'tools', 'bench', 'results');
 const DOCS = join(ROOT, 'docs', 'BENCHMARKS.md');
 
 const ADMIN_EMAIL = 'bench-admin@bench.local';
@@ -214,7 +217,7 @@ async function main(): Promise<void> {
   const resultMode: BenchResult['mode'] = profile ? 'profile' : requested.length > 0 ? 'partial' : mode;
   const outDir = resolve(args.string('out') ?? (mode === 'smoke' ? join(tmpdir(), `bench-smoke-${process.pid}`) : RESULTS_DIR));
   const writeDocs = mode !== 'smoke' && !args.flag('no-docs') && args.string('out') === undefined;
-  const command = process.env.npm_lifecycle_event === 'bench' ? `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}` : `node dist/bench/run.js ${argv.join(' ')}`.trim();
+  const command = process.env.npm_lifecycle_event === 'bench' ? `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}` : `node dist-dev/tools/bench/run.js ${argv.join(' ')}`.trim();
 
   Logger.overrideLogger(['error', 'warn']);
   const setup: Record<string, number> = {};
@@ -243,7 +246,7 @@ async function main(): Promise<void> {
   deadline.unref();
 
   try {
-    cpSync(join(ROOT, 'dist'), SNAPSHOT, { recursive: true, filter: (src) => !src.endsWith('.map') && !src.includes(`${join(ROOT, 'dist', 'test')}`) });
+    cpSync(BUILD, SNAPSHOT, { recursive: true, filter: (src) => !src.endsWith('.map') && !src.startsWith(join(BUILD, 'test')) });
     log(`mode ${mode}${resultMode !== mode ? ` (${resultMode})` : ''}: ${scenarios.map((s) => s.name).join(', ')}; ${plan.rounds} round(s) of ${plan.durationS} s`);
     // 1. PostgreSQL: DATABASE_URL, or an embedded one of the bench's own (never the dev database).
     let t0 = performance.now();

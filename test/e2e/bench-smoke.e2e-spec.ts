@@ -3,11 +3,11 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SCENARIOS } from '../../bench/scenarios';
+import { SCENARIOS } from '../../tools/bench/scenarios';
 import { createTestDatabase, dropTestDatabase } from '../support/test-database';
 
 const ROOT = join(__dirname, '..', '..');
-const RUN = join(ROOT, 'dist', 'bench', 'run.js');
+const RUN = join(ROOT, 'dist-dev', 'tools', 'bench', 'run.js');
 const DOCS = join(ROOT, 'docs', 'BENCHMARKS.md');
 
 /**

@@ -7,7 +7,7 @@ import { AppConfig } from '../src/config/app-config';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres';
 import { migrate } from '../src/database/migrate';
 
-/** Where the committed document lives; test/e2e/openapi-drift checks it against the code. */
+/** Where the committed document lives; test/e2e/openapi.e2e-spec.ts checks it against the code. */
 export const OPENAPI_FILE = resolve(__dirname, '../../docs/openapi.json');
 
 /**

@@ -1,4 +1,4 @@
-import { cpuSeconds, cpuSecondsOfStat } from '../../bench/processes';
+import { cpuSeconds, cpuSecondsOfStat } from './processes';
 
 describe('server CPU time from /proc/<pid>/stat', () => {
   it('reads utime and stime (fields 14 and 15, in 1/100 s) after a process name holding spaces and parentheses', () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startNodeArgs } from '../../bench/processes';
+import { startNodeArgs } from './processes';
 
 describe('startNodeArgs', () => {
   const packageWith = (start: string) => {

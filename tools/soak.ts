@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // `npm run soak -- --minutes 10`: the built server under mixed load for a long while, with periodic
 // pool exhaustion (GET /debug/db-test holding every connection) and cache flushes. Reports RSS and
 // heap over time, the pool's checked_out after each phase, and errors. Passes when RSS grows less
@@ -6,15 +5,15 @@
 // error (a 503 while the pool is deliberately exhausted is expected; anything else 5xx or a network
 // error is not). `--seconds N` runs a short version (npm test runs one; its RSS figure is reported
 // but not judged: a few seconds are all warm-up).
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Child } from './shared/child';
+import { freePort, rssMb } from './shared/processes';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const MAIN = join(ROOT, 'dist', 'src', 'main.js');
+/** This file runs as dist-dev/tools/soak.js. */
+const ROOT = resolve(__dirname, '..', '..');
+const MAIN = join(ROOT, 'dist-dev', 'src', 'main.js');
 const ADMIN = { email: 'soak@example.com', password: 'soak-admin-password' };
 const WORKERS = 16;
 const USERS = 10;
@@ -24,38 +23,49 @@ const WARMUP_PHASES = 2;
 const RSS_GROWTH_LIMIT = 0.1;
 
 const args = process.argv.slice(2);
-const flag = (name) => {
+const flag = (name: string): number | undefined => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : undefined;
 };
 const totalMs = (flag('seconds') ?? (flag('minutes') ?? 10) * 60) * 1000;
 const short = totalMs < 60_000;
 const phaseMs = Math.max(3_000, Math.min(60_000, totalMs / 10));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const log = (msg) => console.log(`soak: ${msg}`);
+const log = (msg: string) => console.log(`soak: ${msg}`);
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-async function freePort() {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  return port;
+interface SoakUser {
+  readonly token: string;
+  readonly projects: string[];
 }
 
-function rssMb(pid) {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return Math.round(Number(line.split(/\s+/)[1]) / 1024);
+/** A response's status and, when it is JSON, its body. */
+interface Answer {
+  readonly status: number;
+  readonly json: { token?: string; id?: string; checked_out?: number } | undefined;
 }
 
-async function main() {
+interface Phase {
+  readonly phase: number;
+  readonly events: string;
+  readonly seconds: number;
+  readonly requests: number;
+  readonly rps: number;
+  readonly ok: number;
+  readonly expected503: number;
+  readonly unexpected: number;
+  readonly unexpectedSample: string;
+  readonly rssMb: number;
+  readonly heapMb: number;
+  readonly checkedOut: number | undefined;
+}
+
+async function main(): Promise<number> {
   mkdirSync(join(ROOT, '.data'), { recursive: true });
   const dir = mkdtempSync(join(ROOT, '.data', 'soak-'));
   chmodSync(dir, 0o755); // PostgreSQL runs as its own user when we are root
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
+  const env: Record<string, string> = {
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
@@ -75,58 +85,52 @@ async function main() {
       ? { DATABASE_URL: process.env.DATABASE_URL }
       : { EMBEDDED_PG_DIR: join(dir, 'postgres'), EMBEDDED_PG_PORT: String(await freePort()) }),
   };
-  const server = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  server.stderr.on('data', (c) => (stderr += c));
+  const server = new Child('server', process.execPath, [MAIN], { env });
   const stopServer = async () => {
-    if (server.exitCode === null) {
-      server.kill('SIGTERM');
-      await once(server, 'exit');
-    }
+    await server.stop('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void stopServer().then(() => process.exit(130)));
 
   try {
-    for (let waited = 0; ; waited += 200) {
-      if (server.exitCode !== null) throw new Error(`server exited (${server.exitCode}): ${stderr}`);
-      const ok = await fetch(`${base}/health/ready`).then((r) => r.ok, () => false);
-      if (ok) break;
-      if (waited > 60_000) throw new Error('server not ready within 60 s');
-      await sleep(200);
-    }
-    const call = async (method, path, token, body) => {
+    await server.waitForHttp(`${base}/health/ready`, 60_000, 'server ready');
+    const call = async (method: string, path: string, token?: string, body?: unknown): Promise<Answer> => {
       const res = await fetch(base + path, {
         method,
         headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : undefined,
       });
       const text = await res.text();
-      return { status: res.status, json: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined };
+      return { status: res.status, json: text && res.headers.get('content-type')?.includes('json') ? (JSON.parse(text) as Answer['json']) : undefined };
     };
-    const admin = (await call('POST', '/api/auth/login', undefined, ADMIN)).json.token;
-    const users = [];
+    const admin = (await call('POST', '/api/auth/login', undefined, ADMIN)).json?.token;
+    if (!admin) throw new Error('could not log in the soak admin');
+    const users: SoakUser[] = [];
     for (let u = 0; u < USERS; u++) {
       const email = `soak-${u}-${Date.now()}@example.com`;
       await call('POST', '/api/users', admin, { email, password: 'soak-user-password' });
       const token = (await call('POST', '/api/auth/login', undefined, { email, password: 'soak-user-password' })).json?.token;
       if (!token) throw new Error(`could not log in soak user ${u}`);
-      const projects = [];
-      for (let p = 0; p < PROJECTS_PER_USER; p++) projects.push((await call('POST', '/api/projects', token, { name: `soak ${u}.${p}` })).json.id);
+      const projects: string[] = [];
+      for (let p = 0; p < PROJECTS_PER_USER; p++) {
+        const id = (await call('POST', '/api/projects', token, { name: `soak ${u}.${p}` })).json?.id;
+        if (!id) throw new Error(`could not create a project for soak user ${u}`);
+        projects.push(id);
+      }
       users.push({ token, projects });
     }
     log(`server pid ${server.pid}, ${USERS} users x ${PROJECTS_PER_USER} projects, ${WORKERS} workers, phases of ${phaseMs / 1000} s, ${totalMs / 1000} s in all`);
 
-    const phases = [];
+    const phases: Phase[] = [];
     const deadline = Date.now() + totalMs;
     for (let phase = 1; Date.now() < deadline; phase++) {
       const exhaust = phase % 3 === 0;
       const flush = phase % 2 === 0;
       const counts = { requests: 0, ok: 0, expected503: 0, unexpected: 0 };
-      const unexpected = [];
+      const unexpected: (number | string)[] = [];
       let exhausting = false;
       const end = Date.now() + phaseMs;
-      const worker = async (w) => {
+      const worker = async (w: number) => {
         for (let i = 0; Date.now() < end; i++) {
           const user = users[(w + i) % users.length];
           const project = user.projects[i % user.projects.length];
@@ -147,7 +151,7 @@ async function main() {
             }
           } catch (err) {
             counts.unexpected++;
-            if (unexpected.length < 5) unexpected.push(err.cause?.code ?? err.message);
+            if (unexpected.length < 5) unexpected.push((err as { cause?: { code?: string } }).cause?.code ?? message(err));
           }
         }
       };
@@ -167,7 +171,7 @@ async function main() {
       const pool = (await call('GET', '/debug/pool-status', admin)).json;
       const metrics = await fetch(`${base}/metrics`).then((r) => r.text());
       const heap = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(metrics)?.[1] ?? 0);
-      const row = {
+      const row: Phase = {
         phase,
         events: [exhaust ? 'pool exhausted' : '', flush ? 'cache flushed' : ''].filter(Boolean).join(', ') || '-',
         seconds: Math.round(seconds * 10) / 10,
@@ -177,9 +181,9 @@ async function main() {
         expected503: counts.expected503,
         unexpected: counts.unexpected,
         unexpectedSample: unexpected.join(' '),
-        rssMb: rssMb(server.pid),
+        rssMb: Math.round(rssMb(server.pid)),
         heapMb: Math.round(heap / 1048576),
-        checkedOut: pool.checked_out,
+        checkedOut: pool?.checked_out,
       };
       phases.push(row);
       log(
@@ -205,13 +209,13 @@ async function main() {
     );
     const pass = rssOk && leaks === 0 && errors === 0;
     console.log(`soak: ${pass ? 'PASS' : 'FAIL'}`);
-    await stopServer();
-    process.exit(pass ? 0 : 1);
+    return pass ? 0 : 1;
   } catch (err) {
-    console.error(`soak: ${err.message}`);
+    console.error(`soak: ${message(err)}`);
+    return 1;
+  } finally {
     await stopServer();
-    process.exit(1);
   }
 }
 
-await main();
+void main().then((code) => process.exit(code));

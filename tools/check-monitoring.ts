@@ -1,8 +1,7 @@
-#!/usr/bin/env node
 // npm run check:monitoring
 //
 // Checks docker/prometheus/alerts.yml with `promtool check rules`, then runs the built server
-// (dist/src/main.js, `npm test` compiles it first) under load, has a real Prometheus scrape it every
+// (dist-dev/src/main.js, compiled with this tool by the npm script) under load, has a real Prometheus scrape it every
 // second with the alert rules loaded, and evaluates every expression of the Grafana dashboard and
 // every alert rule against it. Fails (exit 1) when an expression is invalid or returns no series
 // after traffic. Skips (exit 0, loudly) when `promtool` or `prometheus` is not on PATH, unless
@@ -11,21 +10,20 @@
 // Alert expressions end in a threshold (`x > 0.01`): while the alert does not fire they are empty by
 // design, so they are evaluated with `bool` on their top-level comparison (`x > bool 0.01`), which
 // keeps every series of the left-hand side; that must not be empty.
-//
-// Plain JavaScript, no dependency beyond package.json's (`pg` for a scratch database when
-// DATABASE_URL is set).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { delimiter, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
+import { Child } from './shared/child';
+import { freePort } from './shared/processes';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const MAIN = join(ROOT, 'dist', 'src', 'main.js');
+/** This file runs as dist-dev/tools/check-monitoring.js. */
+const ROOT = resolve(__dirname, '..', '..');
+const MAIN = join(ROOT, 'dist-dev', 'src', 'main.js');
 const ALERTS = join(ROOT, 'docker', 'prometheus', 'alerts.yml');
 const PROM_CONFIG = join(ROOT, 'docker', 'prometheus', 'prometheus.yml');
 const DASHBOARD = join(ROOT, 'docker', 'grafana', 'dashboards', 'projects-backend.json');
@@ -36,13 +34,13 @@ const ADMIN_PASSWORD = 'monitoring-check-password';
 const WARMUP_MS = 12_000; // traffic while Prometheus scrapes before the first evaluation
 const RETRY_MS = 20_000; // how long empty expressions are retried while traffic goes on
 
-const log = (msg) => console.log(`check:monitoring: ${msg}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (msg: string) => console.log(`check:monitoring: ${msg}`);
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-function onPath(bin) {
+function onPath(bin: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     try {
@@ -55,89 +53,49 @@ function onPath(bin) {
   return undefined;
 }
 
-async function freePort() {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** A child process whose output is kept (last lines shown on failure) and that can be stopped. */
-class Child {
-  constructor(name, command, args, options) {
-    this.name = name;
-    this.output = [];
-    this.proc = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk) => {
-      this.output.push(...chunk.toString().split('\n').filter(Boolean));
-      if (this.output.length > 2000) this.output.splice(0, this.output.length - 2000);
-    };
-    this.proc.stdout.on('data', keep);
-    this.proc.stderr.on('data', keep);
-    this.exitCode = undefined;
-    this.exited = new Promise((res) => {
-      this.proc.on('exit', (code, signal) => {
-        this.exitCode = code ?? signal;
-        res(this.exitCode);
-      });
-      this.proc.on('error', (err) => {
-        this.output.push(String(err));
-        this.exitCode = 'error';
-        res(this.exitCode);
-      });
-    });
-  }
-
-  get running() {
-    return this.exitCode === undefined;
-  }
-
-  tail(n = 40) {
-    return this.output.slice(-n).map((l) => `    ${l}`).join('\n');
-  }
-
-  /** SIGTERM, then SIGKILL after `graceMs`. Resolves with the exit code or signal. */
-  async stop(graceMs = 15_000) {
-    if (!this.running) return this.exitCode;
-    this.proc.kill('SIGTERM');
-    const timer = sleep(graceMs).then(() => 'timeout');
-    if ((await Promise.race([this.exited, timer])) === 'timeout') {
-      log(`${this.name} did not stop within ${graceMs} ms of SIGTERM: SIGKILL`);
-      this.proc.kill('SIGKILL');
-      await this.exited;
-    }
-    return this.exitCode;
-  }
-}
-
-async function waitForHttp(url, child, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (!child.running) throw new Error(`${child.name} exited (${child.exitCode}) before ${what}:\n${child.tail()}`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      if (res.status === 200) return;
-      last = `HTTP ${res.status}`;
-    } catch (err) {
-      last = err.cause?.code ?? err.message;
-    }
-    await sleep(200);
-  }
-  throw new Error(`${what}: ${url} not 200 within ${timeoutMs} ms (last: ${last}):\n${child.tail()}`);
+/** SIGTERM, then SIGKILL after `graceMs` (said in the log). Resolves with the exit code or signal. */
+async function stopChild(child: Child, graceMs: number): Promise<string> {
+  const { killed } = await child.stop('SIGTERM', graceMs);
+  if (killed) log(`${child.name} did not stop within ${graceMs} ms of SIGTERM: SIGKILL`);
+  return String(child.exitStatus);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Expressions
 
+/** A Grafana panel, as much of it as this check reads. */
+interface Panel {
+  readonly type?: string;
+  readonly title?: string;
+  readonly panels?: Panel[];
+  readonly targets?: { expr?: unknown; refId?: string }[];
+}
+
+interface Dashboard {
+  readonly panels?: Panel[];
+  readonly rows?: { title?: string; panels?: Panel[] }[];
+  readonly templating?: { list?: { type?: string; name?: string; query?: string | { query?: string } }[] };
+}
+
+/** One expression to evaluate, and (once evaluated) what Prometheus said. */
+interface Row {
+  readonly source: string;
+  readonly expr: string;
+  readonly kind: 'dashboard' | 'alert';
+  /** What is sent to Prometheus: variables substituted, `bool` added to an alert's comparison. */
+  checked?: string;
+  unknownVariable?: boolean;
+  rule?: LoadedRule;
+  state?: QueryState;
+  detail?: string;
+  note?: string;
+}
+
 /** Every target `expr` of the dashboard, with its panel (and row) title. */
-function dashboardExpressions(file) {
-  const dashboard = JSON.parse(readFileSync(file, 'utf8'));
-  const out = [];
-  const visitPanel = (panel, row) => {
+function dashboardExpressions(file: string): Row[] {
+  const dashboard = JSON.parse(readFileSync(file, 'utf8')) as Dashboard;
+  const out: Row[] = [];
+  const visitPanel = (panel: Panel, row: string | undefined) => {
     if (panel.type === 'row') {
       for (const p of panel.panels ?? []) visitPanel(p, panel.title);
       return;
@@ -152,7 +110,7 @@ function dashboardExpressions(file) {
     }
     for (const p of panel.panels ?? []) visitPanel(p, row);
   };
-  let row;
+  let row: string | undefined;
   for (const panel of dashboard.panels ?? []) {
     if (panel.type === 'row') row = panel.title;
     visitPanel(panel, panel.type === 'row' ? panel.title : row);
@@ -172,7 +130,7 @@ function dashboardExpressions(file) {
 }
 
 /** Grafana's built-in interval variables; any other `$var` makes the expression unevaluable here. */
-function substituteGrafanaVariables(expr) {
+function substituteGrafanaVariables(expr: string): string {
   return expr
     .replace(/\$__rate_interval|\$\{__rate_interval\}/g, '1m')
     .replace(/\$__interval|\$\{__interval\}/g, '15s')
@@ -184,10 +142,10 @@ function substituteGrafanaVariables(expr) {
  * returns the compared value of every series instead of only those past the threshold. Top level:
  * outside parentheses, braces, brackets and strings. Returns undefined when there is none.
  */
-function withBool(expr) {
+export function withBool(expr: string): string | undefined {
   let depth = 0;
-  let quote;
-  const inserts = [];
+  let quote: string | undefined;
+  const inserts: number[] = [];
   for (let i = 0; i < expr.length; i++) {
     const c = expr[i];
     if (quote) {
@@ -222,16 +180,23 @@ function withBool(expr) {
 // ---------------------------------------------------------------------------------------------
 // Traffic
 
-class Traffic {
-  constructor(base) {
-    this.base = base;
-    this.statuses = new Map();
-    this.stopped = false;
-    this.errors = [];
-  }
+/** A response's status and parsed JSON body (undefined when there is none or it is not JSON). */
+interface Answer {
+  readonly status: number;
+  readonly json: { token?: string; id?: string } | undefined;
+}
 
-  async call(method, path, { token, body } = {}) {
-    const headers = {};
+class Traffic {
+  readonly statuses = new Map<number, number>();
+  readonly errors: string[] = [];
+  stopped = false;
+  private token = '';
+  private projectId = '';
+
+  constructor(private readonly base: string) {}
+
+  async call(method: string, path: string, { token, body }: { token?: string; body?: unknown } = {}): Promise<Answer> {
+    const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
@@ -243,29 +208,29 @@ class Traffic {
       });
       const text = await res.text();
       this.statuses.set(res.status, (this.statuses.get(res.status) ?? 0) + 1);
-      let json;
+      let json: Answer['json'];
       try {
-        json = text ? JSON.parse(text) : undefined;
+        json = text ? (JSON.parse(text) as Answer['json']) : undefined;
       } catch {
         json = undefined;
       }
       return { status: res.status, json };
     } catch (err) {
-      this.errors.push(`${method} ${path}: ${err.message}`);
+      this.errors.push(`${method} ${path}: ${message(err)}`);
       return { status: 0, json: undefined };
     }
   }
 
-  summary() {
+  summary(): string {
     const codes = [...this.statuses.entries()].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}x${n}`);
     return `${codes.join(' ')}${this.errors.length ? `, ${this.errors.length} network errors` : ''}`;
   }
 
   /** Login (and the login rate limit), a project: what the loop needs. */
-  async setup() {
+  async setup(): Promise<void> {
     const login = await this.call('POST', '/api/auth/login', { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } });
     if (login.status !== 200 && login.status !== 201) throw new Error(`admin login answered ${login.status}: ${JSON.stringify(login.json)}`);
-    this.token = login.json.token;
+    this.token = login.json?.token ?? '';
     // RATE_LIMIT_LOGIN_PER_MINUTE=2: these end in 429s (rate_limit_rejections_total{tier="login"}).
     let rejected = 0;
     for (let i = 0; i < 4; i++) {
@@ -275,11 +240,11 @@ class Traffic {
     if (rejected === 0) log('warning: no login was rate limited (expected 429s with RATE_LIMIT_LOGIN_PER_MINUTE=2)');
     const project = await this.call('POST', '/api/projects', { token: this.token, body: { name: 'monitoring check', description: 'traffic' } });
     if (project.status !== 201 && project.status !== 200) throw new Error(`create project answered ${project.status}: ${JSON.stringify(project.json)}`);
-    this.projectId = project.json.id;
+    this.projectId = project.json?.id ?? '';
   }
 
   /** Until stop(): reads (cache hits and misses), writes, activities, 404s, and pool exhaustion. */
-  async loop() {
+  async loop(): Promise<void> {
     const t = this.token;
     const p = this.projectId;
     for (let i = 0; !this.stopped; i++) {
@@ -325,15 +290,53 @@ class Traffic {
 // ---------------------------------------------------------------------------------------------
 // Prometheus queries
 
-async function promQuery(base, query) {
+type QueryState = 'OK' | 'EMPTY' | 'INVALID';
+
+interface QueryOutcome {
+  readonly state: QueryState;
+  readonly detail: string;
+}
+
+/** A series of an instant (`value`) or range (`values`) query result. */
+interface Series {
+  readonly metric: Record<string, string>;
+  readonly value: [number, string];
+  readonly values: [number, string][];
+}
+
+/** Prometheus's HTTP API envelope. */
+interface ApiAnswer<T> {
+  readonly status: 'success' | 'error';
+  readonly data: T;
+  readonly errorType?: string;
+  readonly error?: string;
+}
+
+type QueryData =
+  | { resultType: 'scalar' | 'string'; result: [number, string] }
+  | { resultType: 'vector' | 'matrix'; result: Series[] };
+
+interface LoadedRule {
+  readonly name: string;
+  readonly query: string;
+  readonly type: 'alerting' | 'recording';
+  readonly health: string;
+  readonly lastError?: string;
+  readonly state?: string;
+  readonly group: string;
+  readonly file: string;
+}
+
+async function promQuery(base: string, query: string): Promise<QueryOutcome> {
   try {
     const res = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(query)}`, { signal: AbortSignal.timeout(10_000) });
-    const body = await res.json();
+    const body = (await res.json()) as ApiAnswer<QueryData>;
     if (body.status !== 'success') return { state: 'INVALID', detail: `${body.errorType ?? 'error'}: ${body.error ?? `HTTP ${res.status}`}` };
-    const { resultType, result } = body.data;
-    if (resultType === 'scalar' || resultType === 'string') return { state: 'OK', detail: `${resultType} ${result[1]}` };
-    if (!Array.isArray(result) || result.length === 0) return { state: 'EMPTY', detail: 'no series' };
-    const label = (m) => Object.entries(m).filter(([k]) => k !== '__name__' && k !== 'job' && k !== 'instance').map(([k, v]) => `${k}=${v}`).join(',');
+    const data = body.data;
+    if (data.resultType !== 'vector' && data.resultType !== 'matrix') return { state: 'OK', detail: `${data.resultType} ${data.result[1]}` };
+    const { resultType, result } = data;
+    if (result.length === 0) return { state: 'EMPTY', detail: 'no series' };
+    const label = (m: Record<string, string>) => Object.entries(m).filter(([k]) => k !== '__name__' && k !== 'job' && k !== 'instance').map(([k, v]) => `${k}=${v}`).join(',');
     const values = result.slice(0, 4).map((s) => {
       const v = resultType === 'matrix' ? `${s.values.length} samples` : s.value[1];
       const l = label(s.metric);
@@ -343,25 +346,26 @@ async function promQuery(base, query) {
     const detail = `${result.length} series (${values.join('; ')}${result.length > 4 ? '; ...' : ''})`;
     return { state: 'OK', detail: nan ? `${detail}; NaN: no observations in the window for some series` : detail };
   } catch (err) {
-    return { state: 'INVALID', detail: `query failed: ${err.message}` };
+    return { state: 'INVALID', detail: `query failed: ${message(err)}` };
   }
 }
 
 /** Every rule Prometheus loaded from the rule files: its own YAML parser, not a hand-made one. */
-async function loadedRules(base) {
+async function loadedRules(base: string): Promise<LoadedRule[]> {
   const res = await fetch(`${base}/api/v1/rules`);
-  const body = await res.json();
+  const body = (await res.json()) as ApiAnswer<{ groups: { name: string; file: string; rules: Omit<LoadedRule, 'group' | 'file'>[] }[] }>;
   if (body.status !== 'success') throw new Error(`/api/v1/rules: ${body.error}`);
   return body.data.groups.flatMap((g) => g.rules.map((r) => ({ ...r, group: g.name, file: g.file })));
 }
 
-function printTable(rows) {
-  const w1 = Math.max(...rows.map((r) => r.state.length), 6);
+function printTable(rows: readonly Row[]): void {
+  const state = (r: Row) => r.state ?? '';
+  const w1 = Math.max(...rows.map((r) => state(r).length), 6);
   const w2 = Math.max(...rows.map((r) => r.source.length), 6);
   console.log('');
   console.log(`${'STATUS'.padEnd(w1)}  ${'SOURCE'.padEnd(w2)}  EXPRESSION`);
   for (const r of rows) {
-    console.log(`${r.state.padEnd(w1)}  ${r.source.padEnd(w2)}  ${r.expr.replace(/\s*\n\s*/g, ' ')}`);
+    console.log(`${state(r).padEnd(w1)}  ${r.source.padEnd(w2)}  ${r.expr.replace(/\s*\n\s*/g, ' ')}`);
     if (r.checked && r.checked !== r.expr) console.log(`${''.padEnd(w1)}  ${''.padEnd(w2)}  evaluated as: ${r.checked.replace(/\s*\n\s*/g, ' ')}`);
     console.log(`${''.padEnd(w1)}  ${''.padEnd(w2)}  -> ${r.detail}${r.note ? `; ${r.note}` : ''}`);
   }
@@ -371,28 +375,21 @@ function printTable(rows) {
 // ---------------------------------------------------------------------------------------------
 // Main
 
-const cleanups = [];
-let cleaningUp;
-function cleanup() {
+const cleanups: (() => unknown)[] = [];
+let cleaningUp: Promise<void> | undefined;
+function cleanup(): Promise<void> {
   cleaningUp ??= (async () => {
     for (const fn of cleanups.reverse()) {
       try {
         await fn();
       } catch (err) {
-        log(`cleanup: ${err.message}`);
+        log(`cleanup: ${message(err)}`);
       }
     }
   })();
   return cleaningUp;
 }
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    log(`${signal}: stopping`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
-
-async function main() {
+async function main(): Promise<number> {
   const promtool = onPath('promtool');
   const prometheus = onPath('prometheus');
   if (!promtool || !prometheus) {
@@ -426,7 +423,7 @@ async function main() {
 
   // 2. the server
   const appPort = await freePort();
-  const env = {
+  const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     NODE_ENV: 'production',
@@ -450,16 +447,15 @@ async function main() {
     DB_SLOW_QUERY_MS: '100',
     ACTIVITY_BATCH_ENABLED: 'true',
   };
-  let database;
+  let database: string;
   if (process.env.DATABASE_URL) {
     // A scratch database on that server, dropped afterwards: the run leaves no rows behind.
-    const { default: pg } = await import('pg');
     const name = `check_monitoring_${randomBytes(5).toString('hex')}`;
     const adminUrl = new URL(process.env.DATABASE_URL);
     const serverUrl = new URL(process.env.DATABASE_URL);
     adminUrl.pathname = '/postgres';
     try {
-      const client = new pg.Client({ connectionString: adminUrl.toString() });
+      const client = new Client({ connectionString: adminUrl.toString() });
       await client.connect();
       await client.query(`CREATE DATABASE ${name}`);
       await client.end();
@@ -467,13 +463,13 @@ async function main() {
       env.DATABASE_URL = serverUrl.toString();
       database = `scratch database ${name} on DATABASE_URL's server`;
       cleanups.push(async () => {
-        const c = new pg.Client({ connectionString: adminUrl.toString() });
+        const c = new Client({ connectionString: adminUrl.toString() });
         await c.connect();
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
         await c.end();
       });
     } catch (err) {
-      log(`warning: could not create a scratch database (${err.message}); using DATABASE_URL itself`);
+      log(`warning: could not create a scratch database (${message(err)}); using DATABASE_URL itself`);
       env.DATABASE_URL = process.env.DATABASE_URL;
       database = 'DATABASE_URL';
     }
@@ -509,17 +505,16 @@ async function main() {
   log(`starting the server on 127.0.0.1:${appPort} (${database})`);
   const server = new Child('server', process.execPath, [MAIN], { cwd: ROOT, env });
   cleanups.push(async () => {
-    const code = await server.stop(15_000);
-    log(`server stopped (${code})`);
+    log(`server stopped (${await stopChild(server, 15_000)})`);
   });
   const appBase = `http://127.0.0.1:${appPort}`;
-  await waitForHttp(`${appBase}/health/ready`, server, 90_000, 'server ready');
+  await server.waitForHttp(`${appBase}/health/ready`, 90_000, 'server ready');
   log('server ready');
 
   // 3. traffic, started before Prometheus so that its first scrapes already see it
   const traffic = new Traffic(appBase);
   await traffic.setup();
-  const loop = traffic.loop().catch((err) => traffic.errors.push(`loop: ${err.message}`));
+  const loop = traffic.loop().catch((err: unknown) => traffic.errors.push(`loop: ${message(err)}`));
   cleanups.push(async () => {
     traffic.stopped = true;
     await loop;
@@ -557,15 +552,14 @@ async function main() {
     '--log.level=warn',
   ], { cwd: promDir });
   cleanups.push(async () => {
-    const code = await prom.stop(10_000);
-    log(`Prometheus stopped (${code})`);
+    log(`Prometheus stopped (${await stopChild(prom, 10_000)})`);
   });
-  await waitForHttp(`${promBase}/-/ready`, prom, 30_000, 'Prometheus ready');
+  await prom.waitForHttp(`${promBase}/-/ready`, 30_000, 'Prometheus ready');
   log(`Prometheus ready; scraping every 1 s under traffic for ${WARMUP_MS / 1000} s`);
   await sleep(WARMUP_MS);
 
   // 5. the expressions
-  const rows = dashboardExpressions(DASHBOARD).map((e) => {
+  const rows: Row[] = dashboardExpressions(DASHBOARD).map((e) => {
     const checked = substituteGrafanaVariables(e.expr);
     return { ...e, checked, unknownVariable: /\$\w|\$\{/.test(checked) };
   });
@@ -581,12 +575,12 @@ async function main() {
   }
   log(`${rows.length} expressions: ${rows.filter((r) => r.kind === 'dashboard').length} from the dashboard, ${rules.length} alert rules`);
 
-  const evaluate = async (row) => {
+  const evaluate = async (row: Row) => {
     if (row.unknownVariable) {
       Object.assign(row, { state: 'INVALID', detail: 'uses a dashboard variable this check cannot substitute' });
       return;
     }
-    const res = await promQuery(promBase, row.checked);
+    const res = await promQuery(promBase, row.checked ?? row.expr);
     Object.assign(row, res);
     if (row.kind === 'alert' && row.checked !== row.expr && row.state !== 'INVALID') {
       const full = await promQuery(promBase, row.expr);
@@ -620,13 +614,23 @@ async function main() {
   return 0;
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  log(`FAILED: ${err.stack ?? err}`);
-  code = 1;
-} finally {
-  await cleanup();
+async function run(): Promise<never> {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      log(`${signal}: stopping`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+  let code = 1;
+  try {
+    code = await main();
+  } catch (err) {
+    log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    code = 1;
+  } finally {
+    await cleanup();
+  }
+  process.exit(code);
 }
-process.exit(code);
+
+if (require.main === module) void run();

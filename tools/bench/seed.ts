@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
-import { AppConfig } from '../src/config/app-config';
-import { EmbeddedPostgres } from '../src/database/embedded-postgres';
-import { migrate } from '../src/database/migrate';
-import { hashPassword } from '../src/auth/password';
+import { AppConfig } from '../../src/config/app-config';
+import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { migrate } from '../../src/database/migrate';
+import { hashPassword } from '../../src/auth/password';
 import { Args } from './args';
 
 /**

@@ -2,8 +2,10 @@ import { connect, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'pg';
 import { AutocannonClient, AutocannonRequest, LoadOptions, LoadResult, runLoad } from './load';
-import { ChildServer, cpuSeconds, sampleRss } from './processes';
-import { meets, median, pairedRatio, percentile, round, RoundsSummary, summarizeRounds, Target } from './stats';
+import { cpuSeconds, sampleRss } from '../shared/processes';
+import { median, percentile, round } from '../shared/stats';
+import { ChildServer } from './processes';
+import { meets, pairedRatio, RoundsSummary, summarizeRounds, Target } from './stats';
 
 export type Mode = 'full' | 'quick' | 'smoke';
 

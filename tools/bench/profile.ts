@@ -41,9 +41,9 @@ export interface ProfileSummary {
   readonly inclusiveAppFunctions: { functionName: string; location: string; pct: number }[];
 }
 
-/** Our compiled code, in dist/ or in the bench's private copy of it: its path inside dist/. */
+/** Our compiled code, in dist/, dist-dev/ or the bench's private copy of it: its path inside that folder. */
 export function builtPath(url: string): string | undefined {
-  const match = /\/(?:dist|bench-build\/\d+)\/(.*)$/.exec(url);
+  const match = /\/(?:dist|dist-dev|bench-build\/\d+)\/(.*)$/.exec(url);
   return match && !url.includes('node_modules/') ? match[1] : undefined;
 }
 

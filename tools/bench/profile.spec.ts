@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { builtPath, packageOf, summarizeProfile } from '../../bench/profile';
+import { builtPath, packageOf, summarizeProfile } from './profile';
 
 describe('bench CPU profile summary', () => {
   let dir: string;
