@@ -1,9 +1,9 @@
 // npm run check:monitoring
 //
 // Checks docker/prometheus/alerts.yml with `promtool check rules`, then runs the built server
-// (dist-dev/src/main.js, compiled with this tool by the npm script) under load, has a real Prometheus scrape it every
-// second with the alert rules loaded, and evaluates every expression of the Grafana dashboard and
-// every alert rule against it. Fails (exit 1) when an expression is invalid or returns no series
+// (dist-dev/src/main.js, compiled with this tool by the npm script) under load, has a real
+// Prometheus scrape it every second with the alert rules loaded, and evaluates every expression of
+// the Grafana dashboard and every alert rule against it. Fails (exit 1) when an expression is invalid or returns no series
 // after traffic. Skips (exit 0, loudly) when `promtool` or `prometheus` is not on PATH, unless
 // CHECK_MONITORING_REQUIRED=1.
 //
@@ -417,7 +417,7 @@ async function main(): Promise<number> {
   }
 
   if (!existsSync(MAIN)) {
-    log(`${MAIN} is missing: build first (npx tsc -p tsconfig.json; npm test does it)`);
+    log(`${MAIN} is missing: build first (npx tsc -p tools/tsconfig.json; npm run check:monitoring does it)`);
     return 1;
   }
 
