@@ -5,7 +5,7 @@ const running = new Set<ChildServer>();
 /** Set by stopAllChildren: no child may start after it (a scenario still running during Ctrl-C). */
 let closed = false;
 
-export interface ChildOptions {
+export interface ChildServerOptions {
   readonly name: string;
   readonly script: string;
   readonly env: Record<string, string>;
@@ -27,7 +27,7 @@ export class ChildServer {
   /** Wall-clock moments (Date.now()) of its life, to line a CPU profile up with it. */
   readonly times = { spawned: 0, ready: 0, stopping: 0, exited: 0 };
 
-  constructor(readonly options: ChildOptions) {}
+  constructor(readonly options: ChildServerOptions) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.options.port}`;
