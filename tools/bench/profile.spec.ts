@@ -8,12 +8,13 @@ describe('bench CPU profile summary', () => {
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'bench-profile-'))));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('names packages, our build (dist or the bench copy), node core and V8 frames', () => {
+  it('names packages, our builds (dist, dist-dev or the bench copy), node core and V8 frames', () => {
     expect(packageOf('file:///w/node_modules/@nestjs/core/router/x.js', 'f')).toBe('@nestjs/core');
     expect(packageOf('file:///w/node_modules/a/node_modules/fastify/lib/reply.js', 'f')).toBe('fastify');
     expect(packageOf('file:///w/dist/src/auth/token.service.js', 'f')).toBe('app: src/auth');
     expect(packageOf('file:///w/.data/bench-build/123/src/cache/x.js', 'f')).toBe('app: src/cache');
     expect(builtPath('file:///w/.data/bench-build/123/src/cache/x.js')).toBe('src/cache/x.js');
+    expect(packageOf('file:///w/dist-dev/tools/bench/reference/server.js', 'f')).toBe('app: tools/bench');
     expect(packageOf('node:internal/http', 'f')).toBe('node (core)');
     expect(packageOf('', '(garbage collector)')).toBe('(garbage collector)');
     expect(packageOf('', 'writev')).toBe('(native)');
