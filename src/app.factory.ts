@@ -10,8 +10,8 @@ import { configureHttp } from './http/configure-http';
 import { errorBody } from './http/error-body';
 import { installJsonBody } from './http/json-body';
 import { createRootLogger, PinoNestLogger } from './http/logger';
-import { setUpOpenApi } from './http/openapi';
-import { installPipeline } from './http/pipeline';
+import { setUpOpenApi } from './pipeline/openapi';
+import { installPipeline } from './pipeline/pipeline';
 import { requestIdFor } from './http/request-id';
 import { configureCors } from './http/security';
 

@@ -1,7 +1,7 @@
 import { Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth.types';
+import type { AuthUser } from '../access/auth.types';
 import { CacheService } from '../cache/cache.service';
-import { CacheTags } from '../cache/cached.decorator';
+import { CacheTags } from '../http/response-cache/cached.decorator';
 import { FOREIGN_KEY_VIOLATION_CODE, sqlState } from '../database/database.errors';
 import { CursorCodec, Page, toPage } from '../http/cursor';
 import { ProjectService } from '../projects/project.service';

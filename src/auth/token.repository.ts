@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { retryIdempotent } from '../database/retry';
 import { changedRows } from '../database/sql';
-import type { AuthUser } from './auth.types';
+import type { AuthUser } from '../access/auth.types';
 
 @Injectable()
 export class TokenRepository {

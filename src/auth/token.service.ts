@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { CacheService } from '../cache/cache.service';
-import { CacheTags } from '../cache/cached.decorator';
+import { CacheTags } from '../http/response-cache/cached.decorator';
 import { AppConfig } from '../config/app-config';
-import type { AuthUser } from './auth.types';
+import type { AuthUser } from '../access/auth.types';
+import type { TokenResolver } from '../access/token-resolver';
 import { TokenRepository } from './token.repository';
 
 // 32 random bytes: 256 bits, beyond guessing. The prefix makes leaked tokens easy to grep for.
@@ -35,7 +36,7 @@ function memoHash(token: string): string {
  * invalidates it here at once and, with Redis, on the other instances within milliseconds.
  */
 @Injectable()
-export class TokenService {
+export class TokenService implements TokenResolver {
   constructor(
     private readonly tokens: TokenRepository,
     private readonly cache: CacheService,

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import type { Role } from './auth.types';
+import type { Role } from '../access/auth.types';
 
 @Entity('users')
 export class UserEntity {

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { readQuery } from '../database/retry';
 import { CursorPosition } from '../http/cursor';
 import { isoTimestamp } from '../database/sql';
-import type { AuthUser, Role } from './auth.types';
+import type { AuthUser, Role } from '../access/auth.types';
 
 export interface UserRow extends AuthUser {
   readonly createdAt: string;

@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import { ApiErrors } from '../http/api-errors.decorator';
 import { UuidParam } from '../http/uuid-param';
 import { PageQuery } from '../http/pagination.dto';
-import { AdminOnly } from './auth.decorators';
+import { AdminOnly } from '../access/auth.decorators';
 import { CreateUserBody, TokenResponse, UserDetailsDto, UserPage } from './auth.dto';
 import { AuthService } from './auth.service';
 import { UserService } from './user.service';

@@ -1,7 +1,7 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth.types';
+import type { AuthUser } from '../access/auth.types';
 import { CacheService } from '../cache/cache.service';
-import { CacheTags } from '../cache/cached.decorator';
+import { CacheTags } from '../http/response-cache/cached.decorator';
 import { AppConfig } from '../config/app-config';
 import { FOREIGN_KEY_VIOLATION_CODE, sqlState, UNIQUE_VIOLATION_CODE } from '../database/database.errors';
 import { CursorCodec, Page, toPage } from '../http/cursor';

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { CachedOptions } from '../cache/cached-options';
+import type { CachedOptions } from './response-cache/cached-options';
 import type { RateLimitStep } from './rate-limit/rate-limit-step';
 
 /** Who may call a route. `public-identify`: anyone, but a valid token still identifies the caller. */
@@ -7,7 +7,7 @@ export type RouteAccess = 'user' | 'admin' | 'public' | 'public-identify';
 
 /**
  * Everything the request pipeline needs to know about a route before reading its body, worked out
- * once at boot from the controller's decorators (see route-policies.ts) and carried on the Fastify
+ * once at boot from the controller's decorators (see src/pipeline/route-policies.ts) and carried on the Fastify
  * route, so a request costs one property read to find it.
  */
 export interface RoutePolicy {

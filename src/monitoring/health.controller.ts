@@ -3,8 +3,8 @@ import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { DatabaseHealth } from '../database/database.health';
 import { PoolObserver } from '../database/pool-observer';
-import { Public } from '../auth/auth.decorators';
-import type { AuthenticatedRequest } from '../auth/auth.decorators';
+import { Public } from '../access/auth.decorators';
+import type { AuthenticatedRequest } from '../access/auth.decorators';
 import { Unthrottled } from '../http/rate-limit/rate-limit-step';
 import { ShutdownState } from '../http/shutdown-state';
 import { HealthDto, HealthUnavailableDto } from './health.dto';

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { CurrentUser } from '../auth/auth.decorators';
-import type { AuthUser } from '../auth/auth.types';
-import { Cached, CacheTags } from '../cache/cached.decorator';
+import { CurrentUser } from '../access/auth.decorators';
+import type { AuthUser } from '../access/auth.types';
+import { Cached, CacheTags } from '../http/response-cache/cached.decorator';
 import { ApiErrors } from '../http/api-errors.decorator';
 import { UuidParam } from '../http/uuid-param';
 import {

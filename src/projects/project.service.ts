@@ -1,7 +1,7 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth.types';
+import type { AuthUser } from '../access/auth.types';
 import { CacheService } from '../cache/cache.service';
-import { CacheTags } from '../cache/cached.decorator';
+import { CacheTags } from '../http/response-cache/cached.decorator';
 import { CursorCodec, Page, toPage } from '../http/cursor';
 import { Timed } from '../monitoring/performance-monitor';
 import {

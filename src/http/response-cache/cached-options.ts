@@ -1,9 +1,9 @@
-import type { AuthUser } from '../auth/auth.types';
+import type { Caller } from '../caller';
 
 export interface CacheTagContext {
   readonly params: Readonly<Record<string, string>>;
   readonly query: Readonly<Record<string, unknown>>;
-  readonly user: AuthUser;
+  readonly user: Caller;
 }
 
 export interface CachedOptions {

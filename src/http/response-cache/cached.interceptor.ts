@@ -2,9 +2,9 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import { from, lastValueFrom, map, Observable, of } from 'rxjs';
-import type { AuthenticatedRequest } from '../auth/auth.decorators';
-import { CachedResponse, CacheService } from './cache.service';
-import type { CacheSource } from './tiered-cache';
+import { CachedResponse, CacheService } from '../../cache/cache.service';
+import type { CacheSource } from '../../cache/tiered-cache';
+import type { CallerRequest } from '../caller';
 import { entryOf, etagOf, prepareCached } from './cached-response';
 import { CACHED_KEY, CachedOptions } from './cached-options';
 
@@ -15,7 +15,7 @@ const STATE: Record<CacheSource, 'HIT' | 'MISS' | 'STALE'> = { l1: 'HIT', l2: 'H
  * validation pipes, no JSON serialization. A miss runs the handler once per key (concurrent
  * misses wait for it) and stores the serialized body with its ETag. When the database cannot
  * answer, an expired entry that no write has invalidated answers instead, marked X-Cache: STALE.
- * Most hits never get here: the request pipeline answers them before Nest runs (src/http/pipeline.ts);
+ * Most hits never get here: the request pipeline answers them before Nest runs (src/pipeline/pipeline.ts);
  * this is the path for entries only in Redis, for misses, and for routes with a guard or
  * interceptor of their own.
  */
@@ -29,7 +29,7 @@ export class CachedInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const options = this.reflector.get<CachedOptions | undefined>(CACHED_KEY, context.getHandler());
     if (options === undefined || !this.cache.enabled) return next.handle();
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const request = context.switchToHttp().getRequest<CallerRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const user = request.user;
     if (user === undefined || request.method !== 'GET') return next.handle();
