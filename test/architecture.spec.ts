@@ -1,0 +1,134 @@
+import { join } from 'node:path';
+import madge from 'madge';
+
+/**
+ * The import rules of docs/ARCHITECTURE.md. Infrastructure, lowest first: a folder may import only
+ * the folders before it. Features build on infrastructure; the composition (the request pipeline,
+ * the OpenAPI builder) and the root files (app.module, app.factory, main) sit on top.
+ */
+const INFRASTRUCTURE = ['config', 'database', 'cache', 'http', 'access', 'monitoring'];
+const FEATURES = ['auth', 'projects', 'files', 'activities', 'debugging'];
+const COMPOSITION = ['pipeline', '(root)'];
+
+const ROOT = join(__dirname, '..');
+
+type Graph = Record<string, string[]>;
+
+/** `projects/project.service.ts` -> `projects`; a file directly in src/ -> `(root)`. */
+function folderOf(file: string): string {
+  const slash = file.indexOf('/');
+  return slash === -1 ? '(root)' : file.slice(0, slash);
+}
+
+/** Folder -> folder it imports -> the file imports that make the edge. */
+function foldToFolders(graph: Graph): Map<string, Map<string, string[]>> {
+  const folders = new Map<string, Map<string, string[]>>();
+  for (const [file, imports] of Object.entries(graph)) {
+    // Outside src/ (the migrations the data source loads): not a folder of the application.
+    if (file.startsWith('../')) continue;
+    const from = folderOf(file);
+    const edges = folders.get(from) ?? new Map<string, string[]>();
+    folders.set(from, edges);
+    for (const imported of imports) {
+      if (imported.startsWith('../')) continue;
+      const to = folderOf(imported);
+      if (to !== from) edges.set(to, [...(edges.get(to) ?? []), `${file} -> ${imported}`]);
+    }
+  }
+  return folders;
+}
+
+/** Groups of folders that import each other, directly or around a loop (Tarjan's components). */
+function folderCycles(folders: Map<string, Map<string, string[]>>): string[][] {
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    for (const w of folders.get(v)?.keys() ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (stack.includes(w)) {
+        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1) cycles.push(component.sort());
+  };
+  for (const v of folders.keys()) if (!index.has(v)) visit(v);
+  return cycles;
+}
+
+describe('architecture of src/', () => {
+  let graph: Graph;
+  let circular: string[][];
+  let skipped: string[];
+
+  beforeAll(async () => {
+    // Specs are left out: nothing imports them, and a unit spec may use other folders' DTOs as fixtures.
+    const result = await madge(join(ROOT, 'src'), {
+      fileExtensions: ['ts'],
+      tsConfig: join(ROOT, 'tsconfig.json'),
+      excludeRegExp: [/\.spec\.ts$/],
+    });
+    graph = result.obj();
+    circular = result.circular();
+    skipped = result.warnings().skipped;
+  }, 60_000);
+
+  it('resolves every import, so no edge goes unchecked', () => {
+    expect(Object.keys(graph).length).toBeGreaterThan(50);
+    expect(skipped).toEqual([]);
+  });
+
+  it('has no import cycle between files', () => {
+    const cycles = circular.map((cycle) => [...cycle, cycle[0]].join(' -> '));
+    expect(cycles).toEqual([]);
+  });
+
+  it('has no import cycle between the folders of src/', () => {
+    const folders = foldToFolders(graph);
+    const problems = folderCycles(folders).map((cycle) => {
+      const edges = cycle.flatMap((from) => cycle.flatMap((to) => folders.get(from)?.get(to) ?? []));
+      return `${cycle.join(' <-> ')}:\n  ${edges.join('\n  ')}`;
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('puts every folder of src/ in a layer', () => {
+    const known = new Set([...INFRASTRUCTURE, ...FEATURES, ...COMPOSITION]);
+    const unknown = [...foldToFolders(graph).keys()].filter((folder) => !known.has(folder));
+    expect(unknown).toEqual([]);
+  });
+
+  it('keeps infrastructure below features: each infrastructure folder imports only those before it', () => {
+    const folders = foldToFolders(graph);
+    const problems = INFRASTRUCTURE.flatMap((from, level) => {
+      const allowed = new Set(INFRASTRUCTURE.slice(0, level));
+      return [...(folders.get(from) ?? new Map<string, string[]>())]
+        .filter(([to]) => !allowed.has(to))
+        .flatMap(([, edges]) => edges);
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps features below the composition: no feature imports the pipeline or the root files', () => {
+    const folders = foldToFolders(graph);
+    const problems = FEATURES.flatMap((from) =>
+      [...(folders.get(from) ?? new Map<string, string[]>())].filter(([to]) => COMPOSITION.includes(to)).flatMap(([, edges]) => edges),
+    );
+    expect(problems).toEqual([]);
+  });
+});
+
