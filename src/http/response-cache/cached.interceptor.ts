@@ -5,8 +5,8 @@ import { from, lastValueFrom, map, Observable, of } from 'rxjs';
 import { CachedResponse, CacheService } from '../../cache/cache.service';
 import type { CacheSource } from '../../cache/tiered-cache';
 import type { CallerRequest } from '../caller';
-import { entryOf, etagOf, prepareCached } from './cached-response';
 import { CACHED_KEY, CachedOptions } from './cached-options';
+import { entryOf, etagOf, prepareCached } from './cached-response';
 
 const STATE: Record<CacheSource, 'HIT' | 'MISS' | 'STALE'> = { l1: 'HIT', l2: 'HIT', shared: 'MISS', load: 'MISS', stale: 'STALE' };
 
