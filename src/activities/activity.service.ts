@@ -1,12 +1,12 @@
 import { Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
 import type { AuthUser } from '../access/auth.types';
 import { CacheService } from '../cache/cache.service';
-import { CacheTags } from '../http/response-cache/cached.decorator';
 import { FOREIGN_KEY_VIOLATION_CODE, sqlState } from '../database/database.errors';
 import { CursorCodec, Page, toPage } from '../http/cursor';
-import { ProjectService } from '../projects/project.service';
 import { Timed } from '../monitoring/performance-monitor';
+import { ProjectService } from '../projects/project.service';
 import { ActivityWriter } from './activity-writer';
+import { ActivityWrites } from './activity.cache';
 import { ActivityDto, ActivityList, CreateActivityBody, ListActivitiesQuery, MAX_PAYLOAD_BYTES } from './activity.dto';
 import type { ActivityRow, NewActivity } from './activity.entity';
 import { toActivityDto } from './activity.mapper';
@@ -61,7 +61,7 @@ export class ActivityService {
       if (sqlState(err) === FOREIGN_KEY_VIOLATION_CODE) throw new NotFoundException('Project not found');
       throw err;
     }
-    await this.cache.invalidate([CacheTags.activitiesOf(projectId)]);
+    await this.cache.invalidate(ActivityWrites.appended(projectId));
     return written;
   }
 }

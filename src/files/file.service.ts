@@ -1,12 +1,12 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
 import type { AuthUser } from '../access/auth.types';
 import { CacheService } from '../cache/cache.service';
-import { CacheTags } from '../http/response-cache/cached.decorator';
 import { AppConfig } from '../config/app-config';
 import { FOREIGN_KEY_VIOLATION_CODE, sqlState, UNIQUE_VIOLATION_CODE } from '../database/database.errors';
 import { CursorCodec, Page, toPage } from '../http/cursor';
-import { ProjectService } from '../projects/project.service';
 import { Timed } from '../monitoring/performance-monitor';
+import { ProjectService } from '../projects/project.service';
+import { FileWrites } from './file.cache';
 import { CreateFileBody, FileDto, FileSummaryDto, ListFilesQuery, UpdateFileBody } from './file.dto';
 import type { FileSummaryRow } from './file.entity';
 import { toFileDto, toFileSummaryDto } from './file.mapper';
@@ -31,7 +31,7 @@ export class FileService {
     try {
       const row = await this.files.insertOwned(user.id, projectId, file);
       if (row === undefined) throw new NotFoundException(PROJECT_NOT_FOUND);
-      await this.cache.invalidate([CacheTags.filesOf(projectId)]);
+      await this.cache.invalidate(FileWrites.changed(projectId));
       return toFileDto(row);
     } catch (err) {
       // The project was deleted between the ownership check and the insert of the same statement.
@@ -70,13 +70,13 @@ export class FileService {
     } catch (err) {
       throw this.conflictOr(err, body.path);
     }
-    await this.cache.invalidate([CacheTags.filesOf(projectId)]);
+    await this.cache.invalidate(FileWrites.changed(projectId));
     return toFileDto(row);
   }
 
   async remove(user: AuthUser, projectId: string, id: string): Promise<void> {
     if (!(await this.files.deleteOwned(user.id, projectId, id))) throw new NotFoundException(NOT_FOUND);
-    await this.cache.invalidate([CacheTags.filesOf(projectId)]);
+    await this.cache.invalidate(FileWrites.changed(projectId));
   }
 
   /** UTF-8 bytes, as stored and as counted against FILE_MAX_BYTES (not UTF-16 string length). */

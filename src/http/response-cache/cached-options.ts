@@ -9,7 +9,7 @@ export interface CacheTagContext {
 export interface CachedOptions {
   /** Defaults to CACHE_TTL_MS. */
   readonly ttlMs?: number;
-  /** Tags whose invalidation makes this response stale. */
+  /** Tags whose invalidation makes this response stale: strings the feature chooses, opaque here. */
   readonly tags: (ctx: CacheTagContext) => string[];
 }
 
