@@ -2,7 +2,7 @@ import { BadRequestException, ConflictException, Injectable, NotFoundException, 
 import type { AuthUser } from '../access/auth.types';
 import { CacheService } from '../cache/cache.service';
 import { AppConfig } from '../config/app-config';
-import { FOREIGN_KEY_VIOLATION_CODE, sqlState, UNIQUE_VIOLATION_CODE } from '../database/database.errors';
+import { withConstraints } from '../database/constraint-answers';
 import { CursorCodec, Page, toPage } from '../http/cursor';
 import { Timed } from '../monitoring/performance-monitor';
 import { ProjectService } from '../projects/project.service';
@@ -28,16 +28,14 @@ export class FileService {
   async create(user: AuthUser, projectId: string, body: CreateFileBody): Promise<FileDto> {
     const sizeBytes = this.sizeOf(body.content);
     const file = { path: body.path, content: body.content, sizeBytes, language: body.language ?? null };
-    try {
-      const row = await this.files.insertOwned(user.id, projectId, file);
-      if (row === undefined) throw new NotFoundException(PROJECT_NOT_FOUND);
-      await this.cache.invalidate(FileWrites.changed(projectId));
-      return toFileDto(row);
-    } catch (err) {
+    const row = await withConstraints(this.files.insertOwned(user.id, projectId, file), {
+      unique: () => pathTaken(body.path),
       // The project was deleted between the ownership check and the insert of the same statement.
-      if (sqlState(err) === FOREIGN_KEY_VIOLATION_CODE) throw new NotFoundException(PROJECT_NOT_FOUND);
-      throw this.conflictOr(err, body.path);
-    }
+      foreignKey: () => new NotFoundException(PROJECT_NOT_FOUND),
+    });
+    if (row === undefined) throw new NotFoundException(PROJECT_NOT_FOUND);
+    await this.cache.invalidate(FileWrites.changed(projectId));
+    return toFileDto(row);
   }
 
   @Timed('files.list')
@@ -64,12 +62,7 @@ export class FileService {
     }
     const changes: FileChanges = { path: body.path, content: body.content, language: body.language };
     if (body.content !== undefined) changes.sizeBytes = this.sizeOf(body.content);
-    let row;
-    try {
-      row = this.found(await this.files.updateOwned(user.id, projectId, id, changes));
-    } catch (err) {
-      throw this.conflictOr(err, body.path);
-    }
+    const row = this.found(await withConstraints(this.files.updateOwned(user.id, projectId, id, changes), { unique: () => pathTaken(body.path) }));
     await this.cache.invalidate(FileWrites.changed(projectId));
     return toFileDto(row);
   }
@@ -87,13 +80,12 @@ export class FileService {
     return bytes;
   }
 
-  private conflictOr(err: unknown, path: string | undefined): unknown {
-    if (sqlState(err) !== UNIQUE_VIOLATION_CODE) return err;
-    return new ConflictException(`path: this project already has a file at ${JSON.stringify(path)}`);
-  }
-
   private found<T>(row: T | undefined): T {
     if (row === undefined) throw new NotFoundException(NOT_FOUND);
     return row;
   }
+}
+
+function pathTaken(path: string | undefined): ConflictException {
+  return new ConflictException(`path: this project already has a file at ${JSON.stringify(path)}`);
 }
