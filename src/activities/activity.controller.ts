@@ -2,8 +2,8 @@ import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../access/auth.decorators';
 import type { AuthUser } from '../access/auth.types';
+import { Cached } from '../cache/cached.decorator';
 import { ApiErrors } from '../http/api-errors.decorator';
-import { Cached } from '../http/response-cache/cached.decorator';
 import { UuidParam } from '../http/uuid-param';
 import { ActivityReads } from './activity.cache';
 import {

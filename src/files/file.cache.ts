@@ -1,4 +1,4 @@
-import type { CachedOptions } from '../http/response-cache/cached-options';
+import type { CachedOptions } from '../cache/cached-options';
 import { projectPartTag } from '../projects/project.cache';
 
 // A project's files are one part of it (see projectPartTag): any write to one of them makes every

@@ -2,8 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@ne
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../access/auth.decorators';
 import type { AuthUser } from '../access/auth.types';
+import { Cached } from '../cache/cached.decorator';
 import { ApiErrors } from '../http/api-errors.decorator';
-import { Cached } from '../http/response-cache/cached.decorator';
 import { UuidParam } from '../http/uuid-param';
 import { FileReads } from './file.cache';
 import { CreateFileBody, FileDto, FilePage, ListFilesQuery, UpdateFileBody } from './file.dto';

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
+import type { CachedOptions } from '../cache/cached-options';
 import type { RateLimitStep } from './rate-limit/rate-limit-step';
-import type { CachedOptions } from './response-cache/cached-options';
 
 /** Who may call a route. `public-identify`: anyone, but a valid token still identifies the caller. */
 export type RouteAccess = 'user' | 'admin' | 'public' | 'public-identify';

@@ -1,10 +1,10 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { HeaderObject, OpenAPIObject, OperationObject, ReferenceObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
+import { CACHED_KEY } from '../cache/cached-options';
 import { ANY_JSON_MARK } from '../http/any-json';
 import { ErrorResponse } from '../http/api-errors.decorator';
 import type { RateLimitStep } from '../http/rate-limit/rate-limit-step';
-import { CACHED_KEY } from '../http/response-cache/cached-options';
 import type { RoutePolicy } from '../http/route-policy';
 import type { RoutePolicies } from './route-policies';
 

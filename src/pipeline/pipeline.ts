@@ -5,9 +5,9 @@ import type { Logger as Pino } from 'pino';
 import { AccessCheck } from '../access/access-check';
 import type { AuthenticatedRequest } from '../access/auth.decorators';
 import { CacheService } from '../cache/cache.service';
+import { entryOf, prepareCached } from '../cache/cached-response';
 import { toErrorBody } from '../http/all-exceptions.filter';
 import { AllowedMethods } from '../http/allowed-methods';
-import { entryOf, prepareCached } from '../http/response-cache/cached-response';
 import { policyOf, RoutePolicy, routeTemplate } from '../http/route-policy';
 import { API_HEADERS, documentHeaders } from '../http/security';
 import { HttpMetrics } from '../monitoring/http-metrics';
@@ -77,7 +77,7 @@ export function installPipeline(app: NestFastifyApplication, options: { cacheEna
     if (refused !== undefined) return refuse(request, reply, refused);
     const cached = policy.earlyCache;
     if (cached !== undefined && options.cacheEnabled && request.method === 'GET' && request.user !== undefined) {
-      const { key, tags } = entryOf(request, request.user, cached);
+      const { key, tags } = entryOf(request, policy.template, request.user, cached);
       const hit = cache.responses.peek(key, tags);
       if (hit !== undefined) {
         void reply.send(prepareCached(request, reply, hit, 'HIT'));

@@ -6,9 +6,9 @@ import { RouteConfig } from '@nestjs/platform-fastify';
 import { getMetadataStorage } from 'class-validator';
 import type { RouteOptions } from 'fastify';
 import { ADMIN_KEY, PUBLIC_KEY } from '../access/auth.decorators';
+import { CACHED_KEY, CachedOptions } from '../cache/cached-options';
+import { CachedInterceptor } from '../cache/cached.interceptor';
 import { RateLimiter } from '../http/rate-limit/rate-limiter';
-import { CACHED_KEY, CachedOptions } from '../http/response-cache/cached-options';
-import { CachedInterceptor } from '../http/response-cache/cached.interceptor';
 import { POLICY, RouteAccess, RoutePolicy } from '../http/route-policy';
 
 type Handler = (...args: unknown[]) => unknown;

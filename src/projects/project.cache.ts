@@ -1,5 +1,5 @@
 import type { CacheSpec } from '../cache/cache.service';
-import type { CachedOptions } from '../http/response-cache/cached-options';
+import type { CachedOptions } from '../cache/cached-options';
 import { INCLUDES, type Include } from './project.dto';
 
 // Ids are UUIDs, which PostgreSQL matches in any letter case: tags must not tell the cases apart,

@@ -2,9 +2,9 @@ import { CanActivate, Controller, Get, Injectable, Module, Param, UseGuards, Use
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import { AppModule } from '../../src/app.module';
 import { CacheService } from '../../src/cache/cache.service';
+import { Cached } from '../../src/cache/cached.decorator';
+import { CachedInterceptor } from '../../src/cache/cached.interceptor';
 import type { AppConfig } from '../../src/config/app-config';
-import { Cached } from '../../src/http/response-cache/cached.decorator';
-import { CachedInterceptor } from '../../src/http/response-cache/cached.interceptor';
 import { aUser, createProject, TestUser } from '../support/factories';
 import { bootApp, TestApp } from '../support/test-app';
 

@@ -1,12 +1,11 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, lastValueFrom, map, Observable, of } from 'rxjs';
-import { CachedResponse, CacheService } from '../../cache/cache.service';
-import type { CacheSource } from '../../cache/tiered-cache';
-import type { CallerRequest } from '../caller';
-import { CACHED_KEY, CachedOptions } from './cached-options';
+import { CachedResponse, CacheService } from './cache.service';
+import { CACHED_KEY, CachedOptions, CacheTagContext } from './cached-options';
 import { entryOf, etagOf, prepareCached } from './cached-response';
+import type { CacheSource } from './tiered-cache';
 
 const STATE: Record<CacheSource, 'HIT' | 'MISS' | 'STALE'> = { l1: 'HIT', l2: 'HIT', shared: 'MISS', load: 'MISS', stale: 'STALE' };
 
@@ -29,12 +28,14 @@ export class CachedInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const options = this.reflector.get<CachedOptions | undefined>(CACHED_KEY, context.getHandler());
     if (options === undefined || !this.cache.enabled) return next.handle();
-    const request = context.switchToHttp().getRequest<CallerRequest>();
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: CacheTagContext['user'] }>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const user = request.user;
     if (user === undefined || request.method !== 'GET') return next.handle();
 
-    const { key, tags } = entryOf(request, user, options);
+    // The route template, as the request pipeline's policy has it (Fastify's route url), so both
+    // find the same entry.
+    const { key, tags } = entryOf(request, request.routeOptions.url ?? request.url, user, options);
 
     const hit = this.cache.responses.peek(key, tags);
     if (hit !== undefined) return of(prepareCached(request, reply, hit, 'HIT'));

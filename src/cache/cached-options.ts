@@ -1,9 +1,8 @@
-import type { Caller } from '../caller';
-
 export interface CacheTagContext {
   readonly params: Readonly<Record<string, string>>;
   readonly query: Readonly<Record<string, unknown>>;
-  readonly user: Caller;
+  /** Whom the answer is cached for: answers are kept per caller id. */
+  readonly user: { readonly id: string };
 }
 
 export interface CachedOptions {
