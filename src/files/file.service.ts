@@ -28,12 +28,12 @@ export class FileService {
   async create(user: AuthUser, projectId: string, body: CreateFileBody): Promise<FileDto> {
     const sizeBytes = this.sizeOf(body.content);
     const file = { path: body.path, content: body.content, sizeBytes, language: body.language ?? null };
-    const row = await withConstraints(this.files.insertOwned(user.id, projectId, file), {
+    await this.projects.requireOwned(user, projectId);
+    const row = await withConstraints(this.files.insert(projectId, file), {
       unique: () => pathTaken(body.path),
-      // The project was deleted between the ownership check and the insert of the same statement.
+      // The project was deleted between the ownership check and the insert.
       foreignKey: () => new NotFoundException(PROJECT_NOT_FOUND),
     });
-    if (row === undefined) throw new NotFoundException(PROJECT_NOT_FOUND);
     await this.cache.invalidate(FileWrites.changed(projectId));
     return toFileDto(row);
   }
@@ -44,16 +44,16 @@ export class FileService {
     // The scope ties a cursor to this project's list with this prefix.
     const scope = `files:${projectId}:${prefix}`;
     const after = query.cursor === undefined ? undefined : this.cursors.decode(query.cursor, scope).key;
-    const rows = await this.files.findPage(user.id, projectId, query.limit, prefix, after);
-    // The page query is owner-scoped, so only an empty page needs telling apart from "not yours".
-    if (rows.length === 0) await this.projects.requireOwned(user, projectId);
+    await this.projects.requireOwned(user, projectId);
+    const rows = await this.files.findPage(projectId, query.limit, prefix, after);
     return toPage(rows, query.limit, toFileSummaryDto, (r: FileSummaryRow) => ({ key: r.path, id: r.id }), (p) =>
       this.cursors.encode(p, scope),
     );
   }
 
   async get(user: AuthUser, projectId: string, id: string): Promise<FileDto> {
-    return toFileDto(this.found(await this.files.findOwned(user.id, projectId, id)));
+    await this.projects.requireOwned(user, projectId);
+    return toFileDto(this.found(await this.files.find(projectId, id)));
   }
 
   async update(user: AuthUser, projectId: string, id: string, body: UpdateFileBody): Promise<FileDto> {
@@ -62,13 +62,15 @@ export class FileService {
     }
     const changes: FileChanges = { path: body.path, content: body.content, language: body.language };
     if (body.content !== undefined) changes.sizeBytes = this.sizeOf(body.content);
-    const row = this.found(await withConstraints(this.files.updateOwned(user.id, projectId, id, changes), { unique: () => pathTaken(body.path) }));
+    await this.projects.requireOwned(user, projectId);
+    const row = this.found(await withConstraints(this.files.update(projectId, id, changes), { unique: () => pathTaken(body.path) }));
     await this.cache.invalidate(FileWrites.changed(projectId));
     return toFileDto(row);
   }
 
   async remove(user: AuthUser, projectId: string, id: string): Promise<void> {
-    if (!(await this.files.deleteOwned(user.id, projectId, id))) throw new NotFoundException(NOT_FOUND);
+    await this.projects.requireOwned(user, projectId);
+    if (!(await this.files.delete(projectId, id))) throw new NotFoundException(NOT_FOUND);
     await this.cache.invalidate(FileWrites.changed(projectId));
   }
 

@@ -47,7 +47,8 @@ export class ProjectService {
   }
 
   /**
-   * Used by files and activities before they touch a project: another user's project answers 404,
+   * The one ownership check of what lies inside a project: files and activities call it before
+   * they touch one, and then query by project id alone. Another user's project answers 404,
    * exactly like a missing one.
    */
   async requireOwned(user: AuthUser, projectId: string): Promise<void> {
