@@ -10,10 +10,10 @@ import { configureHttp } from './http/configure-http';
 import { errorBody } from './http/error-body';
 import { installJsonBody } from './http/json-body';
 import { createRootLogger, PinoNestLogger } from './http/logger';
-import { setUpOpenApi } from './http/openapi';
-import { installPipeline } from './http/pipeline';
 import { requestIdFor } from './http/request-id';
 import { configureCors } from './http/security';
+import { setUpOpenApi } from './pipeline/openapi';
+import { installPipeline } from './pipeline/pipeline';
 
 // How often Node looks for requests past REQUEST_TIMEOUT_MS / HEADERS_TIMEOUT_MS (its default,
 // 30 s, would let a slow client outlive its deadline by that much).

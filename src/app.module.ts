@@ -5,6 +5,7 @@ import { CacheModule } from './cache/cache.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { ENTITIES } from './entities';
 import { DebuggingModule } from './debugging/debugging.module';
 import { FilesModule } from './files/files.module';
 import { HttpModule } from './http/http.module';
@@ -20,7 +21,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         HttpModule,
-        DatabaseModule.forRoot(),
+        DatabaseModule.forRoot(ENTITIES),
         CacheModule,
         RateLimitModule,
         AuthModule,

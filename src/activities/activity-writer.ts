@@ -53,8 +53,6 @@ interface PendingRequest {
   reject(err: unknown): void;
 }
 
-/** The SQLSTATE of a database error, from TypeORM's QueryFailedError or a raw pg error. */
-
 /** Data exceptions (22) and constraint violations (23) come from some rows; anything else would fail any batch. */
 function isRowError(err: unknown): boolean {
   const code = sqlState(err);

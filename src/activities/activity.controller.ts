@@ -1,10 +1,11 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentUser } from '../auth/auth.decorators';
-import type { AuthUser } from '../auth/auth.types';
-import { Cached, CacheTags } from '../cache/cached.decorator';
+import { CurrentUser } from '../access/auth.decorators';
+import type { AuthUser } from '../access/auth.types';
+import { Cached } from '../cache/cached.decorator';
 import { ApiErrors } from '../http/api-errors.decorator';
 import { UuidParam } from '../http/uuid-param';
+import { ActivityReads } from './activity.cache';
 import {
   ActivityDto,
   ActivityList,
@@ -37,8 +38,7 @@ export class ActivityController {
   }
 
   @Get()
-  // Short TTL: agents append all the time, and every append invalidates the project's lists anyway.
-  @Cached({ ttlMs: 2_000, tags: ({ params }) => [CacheTags.activitiesOf(params.id)] })
+  @Cached(ActivityReads.list)
   @ApiOperation({ operationId: 'listActivities', summary: "A project's activities, newest first unless order=asc (keyset pagination)" })
   @ApiOkResponse({ type: ActivityPage })
   @ApiErrors(404)

@@ -13,7 +13,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { ANY_JSON } from '../http/openapi';
+import { ANY_JSON } from '../http/any-json';
 import { PageQuery } from '../http/pagination.dto';
 
 export const MAX_BATCH_ITEMS = 1000;

@@ -1,12 +1,12 @@
 import { Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth.types';
+import type { AuthUser } from '../access/auth.types';
 import { CacheService } from '../cache/cache.service';
-import { CacheTags } from '../cache/cached.decorator';
-import { FOREIGN_KEY_VIOLATION_CODE, sqlState } from '../database/database.errors';
+import { withConstraints } from '../database/constraint-answers';
 import { CursorCodec, Page, toPage } from '../http/cursor';
-import { ProjectService } from '../projects/project.service';
 import { Timed } from '../monitoring/performance-monitor';
+import { ProjectService } from '../projects/project.service';
 import { ActivityWriter } from './activity-writer';
+import { ActivityWrites } from './activity.cache';
 import { ActivityDto, ActivityList, CreateActivityBody, ListActivitiesQuery, MAX_PAYLOAD_BYTES } from './activity.dto';
 import type { ActivityRow, NewActivity } from './activity.entity';
 import { toActivityDto } from './activity.mapper';
@@ -53,15 +53,11 @@ export class ActivityService {
   @Timed('activities.write')
   private async write(user: AuthUser, projectId: string, rows: NewActivity[]): Promise<ActivityRow[]> {
     await this.projects.requireOwned(user, projectId);
-    let written: ActivityRow[];
-    try {
-      written = await this.writer.enqueue(rows);
-    } catch (err) {
+    const written = await withConstraints(this.writer.enqueue(rows), {
       // The project was deleted between the ownership check and the commit.
-      if (sqlState(err) === FOREIGN_KEY_VIOLATION_CODE) throw new NotFoundException('Project not found');
-      throw err;
-    }
-    await this.cache.invalidate([CacheTags.activitiesOf(projectId)]);
+      foreignKey: () => new NotFoundException('Project not found'),
+    });
+    await this.cache.invalidate(ActivityWrites.appended(projectId));
     return written;
   }
 }

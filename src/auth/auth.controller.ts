@@ -1,14 +1,14 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { CurrentUser, Public } from '../access/auth.decorators';
+import type { AuthenticatedRequest } from '../access/auth.decorators';
+import type { AuthUser } from '../access/auth.types';
 import { ApiErrors } from '../http/api-errors.decorator';
 import { LoginRateLimit } from '../http/rate-limit/rate-limit-step';
 import { RateLimiter } from '../http/rate-limit/rate-limiter';
-import { CurrentUser, Public } from './auth.decorators';
-import type { AuthenticatedRequest } from './auth.decorators';
 import { LoginBody, LoginResponse, UserDto } from './auth.dto';
 import { AuthService } from './auth.service';
-import type { AuthUser } from './auth.types';
 
 @ApiTags('auth')
 @Controller('api/auth')

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { ROLES, type Role } from './auth.types';
+import { ROLES, type Role } from '../access/auth.types';
 
 export class LoginBody {
   @ApiProperty({ example: 'admin@example.com', maxLength: 254 })

@@ -1,7 +1,7 @@
 import { Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
-import { decoyHash, verifyPassword } from './password';
+import type { AuthUser } from '../access/auth.types';
 import { LoginResponse, TokenResponse } from './auth.dto';
-import type { AuthUser } from './auth.types';
+import { decoyHash, verifyPassword } from './password';
 import { TokenService } from './token.service';
 import { toUserDto } from './user.mapper';
 import { UserRepository } from './user.repository';

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { AuthUser } from '../access/auth.types';
 import { retryIdempotent } from '../database/retry';
 import { changedRows } from '../database/sql';
-import type { AuthUser } from './auth.types';
 
 @Injectable()
 export class TokenRepository {

@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import type { AuthUser } from '../access/auth.types';
+import type { TokenResolver } from '../access/token-resolver';
 import { CacheService } from '../cache/cache.service';
-import { CacheTags } from '../cache/cached.decorator';
+import type { TieredCache } from '../cache/tiered-cache';
 import { AppConfig } from '../config/app-config';
-import type { AuthUser } from './auth.types';
+import { TokenCache } from './token.cache';
 import { TokenRepository } from './token.repository';
 
 // 32 random bytes: 256 bits, beyond guessing. The prefix makes leaked tokens easy to grep for.
@@ -35,12 +37,16 @@ function memoHash(token: string): string {
  * invalidates it here at once and, with Redis, on the other instances within milliseconds.
  */
 @Injectable()
-export class TokenService {
+export class TokenService implements TokenResolver {
+  private readonly cached: TieredCache<AuthUser>;
+
   constructor(
     private readonly tokens: TokenRepository,
     private readonly cache: CacheService,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.cached = cache.create(TokenCache.spec(config));
+  }
 
   async issue(userId: string): Promise<string> {
     const token = TOKEN_PREFIX + randomBytes(TOKEN_BYTES).toString('base64url');
@@ -52,22 +58,22 @@ export class TokenService {
   known(token: string): AuthUser | undefined {
     if (this.config.tokenCacheTtlMs === 0) return undefined;
     const hash = memoHash(token);
-    return this.cache.tokens.peek(hash, [CacheTags.token(hash)]);
+    return this.cached.peek(hash, TokenCache.tags(hash));
   }
 
   async resolve(token: string): Promise<AuthUser | undefined> {
     const hash = memoHash(token);
     if (this.config.tokenCacheTtlMs === 0) return this.tokens.resolveAndTouch(hash);
-    const tags = [CacheTags.token(hash)];
-    const cached = this.cache.tokens.peek(hash, tags);
+    const tags = TokenCache.tags(hash);
+    const cached = this.cached.peek(hash, tags);
     if (cached !== undefined) return cached;
-    const { value } = await this.cache.tokens.getOrLoad(hash, tags, () => this.tokens.resolveAndTouch(hash));
+    const { value } = await this.cached.getOrLoad(hash, tags, () => this.tokens.resolveAndTouch(hash));
     return value;
   }
 
   async revoke(token: string): Promise<void> {
     const hash = hashToken(token);
     await this.tokens.revoke(hash);
-    await this.cache.invalidate([CacheTags.token(hash)]);
+    await this.cache.invalidate(TokenCache.tags(hash));
   }
 }

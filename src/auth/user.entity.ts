@@ -1,5 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { type Role, ROLES } from './auth.types';
+import { type Role, ROLES } from '../access/auth.types';
 import { sqlList } from '../database/sql';
 
 // TypeORM's @Index takes plain columns only, so these two are declared by name and left to the

@@ -1,4 +1,4 @@
-import type { AuthUser } from './auth.types';
+import type { AuthUser } from '../access/auth.types';
 import type { UserDetailsDto, UserDto } from './auth.dto';
 import type { UserRow } from './user.repository';
 

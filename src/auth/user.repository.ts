@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { AuthUser, Role } from '../access/auth.types';
 import { readQuery } from '../database/retry';
-import { CursorPosition } from '../http/cursor';
 import { isoTimestamp } from '../database/sql';
-import type { AuthUser, Role } from './auth.types';
+import { CursorPosition } from '../http/cursor';
 
 export interface UserRow extends AuthUser {
   readonly createdAt: string;

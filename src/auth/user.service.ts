@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConflictException, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { sqlState, UNIQUE_VIOLATION_CODE } from '../database/database.errors';
+import { isUniqueViolation, withConstraints } from '../database/constraint-answers';
 import { CursorCodec, Page, toPage } from '../http/cursor';
 import { CreateUserBody, UserDetailsDto } from './auth.dto';
 import { hashPassword } from './password';
@@ -9,10 +9,6 @@ import { toUserDetailsDto } from './user.mapper';
 import { UserRepository, UserRow } from './user.repository';
 
 const USERS_SCOPE = 'users';
-
-function isUniqueViolation(err: unknown): boolean {
-  return sqlState(err) === UNIQUE_VIOLATION_CODE;
-}
 
 @Injectable()
 export class UserService implements OnApplicationBootstrap {
@@ -26,12 +22,10 @@ export class UserService implements OnApplicationBootstrap {
 
   async create(body: CreateUserBody): Promise<UserDetailsDto> {
     const hash = await hashPassword(body.password);
-    try {
-      return toUserDetailsDto(await this.users.insert(body.email, hash, body.role ?? 'user'));
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictException('A user with this email already exists');
-      throw err;
-    }
+    const row = await withConstraints(this.users.insert(body.email, hash, body.role ?? 'user'), {
+      unique: () => new ConflictException('A user with this email already exists'),
+    });
+    return toUserDetailsDto(row);
   }
 
   async list(limit: number, cursor?: string): Promise<Page<UserDetailsDto>> {

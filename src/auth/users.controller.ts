@@ -1,9 +1,9 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AdminOnly } from '../access/auth.decorators';
 import { ApiErrors } from '../http/api-errors.decorator';
-import { UuidParam } from '../http/uuid-param';
 import { PageQuery } from '../http/pagination.dto';
-import { AdminOnly } from './auth.decorators';
+import { UuidParam } from '../http/uuid-param';
 import { CreateUserBody, TokenResponse, UserDetailsDto, UserPage } from './auth.dto';
 import { AuthService } from './auth.service';
 import { UserService } from './user.service';

@@ -13,10 +13,16 @@ export interface CachedResponse {
   readonly etag: string;
 }
 
-export interface ResolvedToken {
-  readonly id: string;
-  readonly email: string;
-  readonly role: 'user' | 'admin';
+/** A cache of the application's, as its owner declares it. */
+export interface CacheSpec<V> {
+  /** The `cache` label of its statistics and metrics. */
+  readonly name: string;
+  /** The default TTL, and the longest; CACHE_TTL_MS when not given. */
+  readonly ttlMs?: number;
+  /** Its share of CACHE_L1_MAX_BYTES. */
+  readonly l1Share: number;
+  /** An upper bound of a value's bytes in V8 (see TieredCacheOptions.sizeOf). */
+  readonly sizeOf: (value: V) => number;
 }
 
 /** Published on every bump: the tags and their new versions, and which instance bumped them. */
@@ -62,13 +68,12 @@ const SWEEP_MS = 1_000;
 // Tags forgotten per sweep at most: a map of 100,000 tags empties in 20 s, 1-2 ms at a time.
 const SWEEP_BUDGET = 5_000;
 const RETRY_BATCH = 500;
-// Shares of CACHE_L1_MAX_BYTES. Token and ownership entries are under 1 kB each by the estimate:
-// an eighth of the default budget holds about CACHE_L1_MAX_ENTRIES (10,000) of them.
+// The response cache's share of CACHE_L1_MAX_BYTES; the features' caches share the rest.
 const HTTP_SHARE = 3 / 4;
-const SMALL_SHARE = 1 / 8;
 
 /**
- * The application's caches and their invalidation. A write calls `invalidate(tags)` before it
+ * The application's caches and their invalidation. Tags are opaque strings: the features declare
+ * them (e.g. src/projects/project.cache.ts) and create their own caches here (`create`). A write calls `invalidate(tags)` before it
  * answers: locally that takes effect at once; with Redis the new tag versions are stored there and
  * published, so the other instances drop their L1 copies within milliseconds. With Redis, an
  * instance trusts an entry only once it has confirmed its tags' versions (see TagVersions).
@@ -85,60 +90,56 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
   private retrying = false;
   /** Names the data set in Redis, so that one that lost its data (restart, flush) is noticed. */
   private incarnation: string | undefined;
+  private readonly longestTtlMs: number;
+  private readonly caches: TieredCache<unknown>[] = [];
   readonly responses: TieredCache<CachedResponse>;
-  readonly tokens: TieredCache<ResolvedToken>;
-  /** "user U owns project P", so writes into a project skip an ownership query; dropped with the project. */
-  readonly ownership: TieredCache<true>;
 
   constructor(
     private readonly config: AppConfig,
     private readonly redis: RedisConnection,
   ) {
     const c = config.cache;
-    const tokenTtlMs = Math.max(1, config.tokenCacheTtlMs);
+    // The TTLs configured for any cache; `create` refuses a longer one, which could outlive the tag
+    // versions Redis keeps.
+    this.longestTtlMs = Math.max(c.ttlMs, config.tokenCacheTtlMs);
     // Every entry can be checked against a version this long after its load began: the longest TTL
     // with jitter, then the stale window.
-    const entryLifeMs = jitteredTtl(Math.max(c.ttlMs, tokenTtlMs), () => 1) + c.staleMs;
+    const entryLifeMs = jitteredTtl(this.longestTtlMs, () => 1) + c.staleMs;
     this.versionTtlMs = entryLifeMs + VERSION_KEY_MARGIN_MS;
     this.versions = new TagVersions({ shared: redis.enabled, maxTags: c.tagVersionsMax, entryLifeMs });
     this.channel = `${c.namespace}:invalidate`;
-    const common = {
+    this.responses = this.create<CachedResponse>({
+      name: 'http',
+      l1Share: HTTP_SHARE,
+      sizeOf: (r) => 2 * (r.body.length + r.etag.length),
+    });
+    this.sweeper = setInterval(() => this.tick(), SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  /** A cache of its own for a feature, sharing the tag versions and their invalidation. */
+  create<V>(spec: CacheSpec<V>): TieredCache<V> {
+    const c = this.config.cache;
+    const ttlMs = spec.ttlMs ?? c.ttlMs;
+    if (ttlMs > this.longestTtlMs) throw new Error(`cache ${spec.name}: a TTL of ${ttlMs} ms outlives the tag versions (${this.longestTtlMs} ms at most)`);
+    const l1MaxBytes = Math.floor(c.l1MaxBytes * spec.l1Share);
+    const cache = new TieredCache<V>({
+      name: spec.name,
+      ttlMs,
       l1MaxEntries: c.l1MaxEntries,
+      l1MaxBytes,
+      maxEntryBytes: Math.min(c.entryMaxBytes, l1MaxBytes),
+      sizeOf: spec.sizeOf,
       namespace: c.namespace,
       versions: this.versions,
-      redis,
+      redis: this.redis,
       confirm: (tags: readonly string[]) => this.confirm(tags),
       staleMs: c.staleMs,
       // Only when the database cannot answer: a 404 or bad input is the answer itself.
       serveStaleOn: isDatabaseUnavailable,
-    };
-    const small = Math.floor(c.l1MaxBytes * SMALL_SHARE);
-    this.responses = new TieredCache<CachedResponse>({
-      ...common,
-      name: 'http',
-      ttlMs: c.ttlMs,
-      l1MaxBytes: Math.floor(c.l1MaxBytes * HTTP_SHARE),
-      maxEntryBytes: c.entryMaxBytes,
-      sizeOf: (r) => 2 * (r.body.length + r.etag.length),
     });
-    this.tokens = new TieredCache<ResolvedToken>({
-      ...common,
-      name: 'tokens',
-      ttlMs: tokenTtlMs,
-      l1MaxBytes: small,
-      maxEntryBytes: Math.min(c.entryMaxBytes, small),
-      sizeOf: (t) => 2 * (t.id.length + t.email.length + t.role.length),
-    });
-    this.ownership = new TieredCache<true>({
-      ...common,
-      name: 'ownership',
-      ttlMs: c.ttlMs,
-      l1MaxBytes: small,
-      maxEntryBytes: Math.min(c.entryMaxBytes, small),
-      sizeOf: () => 0,
-    });
-    this.sweeper = setInterval(() => this.tick(), SWEEP_MS);
-    this.sweeper.unref();
+    this.caches.push(cache as TieredCache<unknown>);
+    return cache;
   }
 
   get enabled(): boolean {
@@ -146,7 +147,7 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   stats(): CacheStatsSnapshot[] {
-    return [this.responses.stats(), this.tokens.stats(), this.ownership.stats()];
+    return this.caches.map((cache) => cache.stats());
   }
 
   tagVersionStats(): TagVersionStats {
@@ -174,7 +175,7 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Drops every entry of every cache, here and in Redis (other instances' L1 expire by TTL). */
   async flush(): Promise<void> {
-    await Promise.all([this.responses.clear(), this.tokens.clear(), this.ownership.clear()]);
+    await Promise.all(this.caches.map((cache) => cache.clear()));
   }
 
   /**
@@ -274,9 +275,7 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private onDataLost(): void {
     this.logger.warn('Redis lost its data (restart, failover or flush): dropping the in-memory caches');
-    this.responses.clearLocal();
-    this.tokens.clearLocal();
-    this.ownership.clearLocal();
+    for (const cache of this.caches) cache.clearLocal();
   }
 
   private onInvalidation(message: string): void {

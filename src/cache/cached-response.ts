@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AuthUser } from '../auth/auth.types';
 import { responseKey } from './cache-key';
 import type { CachedResponse } from './cache.service';
-import type { CachedOptions } from './cached-options';
-import { routeTemplate } from '../http/route-policy';
+import type { CachedOptions, CacheTagContext } from './cached-options';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -16,10 +14,10 @@ export function etagOf(body: string): string {
  * The user's entry for this request, as both the early answer and the interceptor look it up:
  * the key (user scope, route template, params, normalized query) and the tags that invalidate it.
  */
-export function entryOf(request: FastifyRequest, user: AuthUser, options: CachedOptions): { key: string; tags: string[] } {
+export function entryOf(request: FastifyRequest, template: string, user: CacheTagContext['user'], options: CachedOptions): { key: string; tags: string[] } {
   const params = request.params as Record<string, string>;
   const query = request.query as Record<string, unknown>;
-  return { key: responseKey(user.id, routeTemplate(request) ?? request.url, params, query), tags: options.tags({ params, query, user }) };
+  return { key: responseKey(user.id, template, params, query), tags: options.tags({ params, query, user }) };
 }
 
 /**

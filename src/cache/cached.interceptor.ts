@@ -1,12 +1,11 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, lastValueFrom, map, Observable, of } from 'rxjs';
-import type { AuthenticatedRequest } from '../auth/auth.decorators';
 import { CachedResponse, CacheService } from './cache.service';
-import type { CacheSource } from './tiered-cache';
+import { CACHED_KEY, CachedOptions, CacheTagContext } from './cached-options';
 import { entryOf, etagOf, prepareCached } from './cached-response';
-import { CACHED_KEY, CachedOptions } from './cached-options';
+import type { CacheSource } from './tiered-cache';
 
 const STATE: Record<CacheSource, 'HIT' | 'MISS' | 'STALE'> = { l1: 'HIT', l2: 'HIT', shared: 'MISS', load: 'MISS', stale: 'STALE' };
 
@@ -15,7 +14,7 @@ const STATE: Record<CacheSource, 'HIT' | 'MISS' | 'STALE'> = { l1: 'HIT', l2: 'H
  * validation pipes, no JSON serialization. A miss runs the handler once per key (concurrent
  * misses wait for it) and stores the serialized body with its ETag. When the database cannot
  * answer, an expired entry that no write has invalidated answers instead, marked X-Cache: STALE.
- * Most hits never get here: the request pipeline answers them before Nest runs (src/http/pipeline.ts);
+ * Most hits never get here: the request pipeline answers them before Nest runs (src/pipeline/pipeline.ts);
  * this is the path for entries only in Redis, for misses, and for routes with a guard or
  * interceptor of their own.
  */
@@ -29,12 +28,14 @@ export class CachedInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const options = this.reflector.get<CachedOptions | undefined>(CACHED_KEY, context.getHandler());
     if (options === undefined || !this.cache.enabled) return next.handle();
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: CacheTagContext['user'] }>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const user = request.user;
     if (user === undefined || request.method !== 'GET') return next.handle();
 
-    const { key, tags } = entryOf(request, user, options);
+    // The route template, as the request pipeline's policy has it (Fastify's route url), so both
+    // find the same entry.
+    const { key, tags } = entryOf(request, request.routeOptions.url ?? request.url, user, options);
 
     const hit = this.cache.responses.peek(key, tags);
     if (hit !== undefined) return of(prepareCached(request, reply, hit, 'HIT'));

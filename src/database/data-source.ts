@@ -1,18 +1,20 @@
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { AppConfig } from '../config/app-config';
 import { MIGRATIONS } from '../../migrations';
-import { ENTITIES } from './entities';
 
 /**
  * TypeORM options for the application's DataSource. Pool options live in `extra`, which TypeORM
  * hands to `new pg.Pool()` last, so they win over its own defaults.
  */
-export function dataSourceOptions(config: AppConfig, url: string): PostgresDataSourceOptions {
+/** The entity classes of every table (src/entities.ts); running migrations needs none. */
+export type Entities = NonNullable<PostgresDataSourceOptions['entities']>;
+
+export function dataSourceOptions(config: AppConfig, url: string, entities: Entities = []): PostgresDataSourceOptions {
   const { pool } = config;
   return {
     type: 'postgres',
     url,
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsRun: false,
     migrationsTransactionMode: 'each',

@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config';
-import { dataSourceOptions } from './data-source';
+import { dataSourceOptions, Entities } from './data-source';
 import { isConnectionError } from './database.errors';
 import { DatabaseHealth } from './database.health';
 import { PoolObserver } from './pool-observer';
@@ -20,7 +20,7 @@ export class DatabaseModule implements OnModuleInit {
     private readonly queries: QueryObserver,
   ) {}
 
-  static forRoot(): DynamicModule {
+  static forRoot(entities: Entities): DynamicModule {
     return {
       module: DatabaseModule,
       imports: [
@@ -29,7 +29,7 @@ export class DatabaseModule implements OnModuleInit {
           useFactory: (config: AppConfig) => {
             if (!config.databaseUrl) throw new Error('DatabaseModule needs a database URL (set by main.ts or the tests)');
             return {
-              ...dataSourceOptions(config, config.databaseUrl),
+              ...dataSourceOptions(config, config.databaseUrl, entities),
               retryAttempts: config.dbConnectRetries,
               retryDelay: 1000,
               toRetry: (err: unknown) => isConnectionError(err),

@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Query } from 'typeorm/driver/Query.js';
 import { AppConfig } from '../config/app-config';
-import { dataSourceOptions } from './data-source';
+import { dataSourceOptions, Entities } from './data-source';
 import { connectWithRetry } from './migrate';
 
 export interface MigrationName {
@@ -92,10 +92,11 @@ export async function generateMigration(
   url: string,
   name: string,
   migrationsDir: string,
+  entities: Entities,
   timestamp = Date.now(),
 ): Promise<GeneratedMigration | undefined> {
   const migration = migrationName(name, timestamp);
-  const base = dataSourceOptions(config, url);
+  const base = dataSourceOptions(config, url, entities);
   const dataSource = new DataSource({ ...base, extra: { ...base.extra, max: 1, min: 0 } });
   await connectWithRetry(() => dataSource.initialize(), config.dbConnectRetries, new Logger('Migrations'));
   try {

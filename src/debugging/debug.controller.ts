@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminOnly } from '../auth/auth.decorators';
+import { AdminOnly } from '../access/auth.decorators';
 import { ApiErrors } from '../http/api-errors.decorator';
 import { CacheReportDto, DbTestDto, DbTestQuery, PoolStatusDto } from './debug.dto';
 import { DebugService } from './debug.service';

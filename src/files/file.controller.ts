@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentUser } from '../auth/auth.decorators';
-import type { AuthUser } from '../auth/auth.types';
-import { Cached, CacheTags } from '../cache/cached.decorator';
+import { CurrentUser } from '../access/auth.decorators';
+import type { AuthUser } from '../access/auth.types';
+import { Cached } from '../cache/cached.decorator';
 import { ApiErrors } from '../http/api-errors.decorator';
 import { UuidParam } from '../http/uuid-param';
+import { FileReads } from './file.cache';
 import { CreateFileBody, FileDto, FilePage, ListFilesQuery, UpdateFileBody } from './file.dto';
 import { FileService } from './file.service';
 
@@ -22,7 +23,7 @@ export class FileController {
   }
 
   @Get()
-  @Cached({ tags: ({ params }) => [CacheTags.filesOf(params.id)] })
+  @Cached(FileReads.list)
   @ApiOperation({ operationId: 'listFiles', summary: "A project's files without content, in path (byte) order (keyset pagination)" })
   @ApiOkResponse({ type: FilePage })
   @ApiErrors(404)
@@ -31,7 +32,7 @@ export class FileController {
   }
 
   @Get(':fileId')
-  @Cached({ tags: ({ params }) => [CacheTags.filesOf(params.id)] })
+  @Cached(FileReads.get)
   @ApiOperation({ operationId: 'getFile', summary: 'A file with its content' })
   @ApiOkResponse({ type: FileDto })
   @ApiErrors(404)

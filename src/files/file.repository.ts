@@ -25,30 +25,25 @@ export interface FileChanges {
 const UPDATABLE: Record<keyof FileChanges, string> = { path: 'path', content: 'content', sizeBytes: 'size_bytes', language: 'language' };
 
 /**
- * Every statement is scoped to the owner of the file's project, in the statement itself: another
- * user's file is indistinguishable from a missing one, with no separate ownership round trip.
+ * Every statement is scoped to one project. Whose project it is was checked before, by the one
+ * ownership check (ProjectService.requireOwned).
  */
 @Injectable()
 export class FileRepository {
   constructor(private readonly db: DataSource) {}
 
-  /** Undefined when the project is not the user's. */
-  async insertOwned(userId: string, projectId: string, file: NewFile): Promise<FileRow | undefined> {
+  async insert(projectId: string, file: NewFile): Promise<FileRow> {
     const rows: FileRow[] = await this.db.query(
       `INSERT INTO files AS f (project_id, path, content, size_bytes, language)
-       SELECT p.id, $3, $4, $5::integer, $6 FROM projects p WHERE p.id = $1 AND p.user_id = $2
+       VALUES ($1, $2, $3, $4::integer, $5)
        RETURNING ${COLUMNS}`,
-      [projectId, userId, file.path, file.content, file.sizeBytes, file.language],
+      [projectId, file.path, file.content, file.sizeBytes, file.language],
     );
     return rows[0];
   }
 
-  async findOwned(userId: string, projectId: string, id: string): Promise<FileRow | undefined> {
-    const rows: FileRow[] = await readQuery(this.db,
-      `SELECT ${COLUMNS} FROM files f JOIN projects p ON p.id = f.project_id
-       WHERE f.id = $1 AND f.project_id = $2 AND p.user_id = $3`,
-      [id, projectId, userId],
-    );
+  async find(projectId: string, id: string): Promise<FileRow | undefined> {
+    const rows: FileRow[] = await readQuery(this.db, `SELECT ${COLUMNS} FROM files f WHERE f.id = $1 AND f.project_id = $2`, [id, projectId]);
     return rows[0];
   }
 
@@ -58,9 +53,9 @@ export class FileRepository {
    * page exists. starts_with() takes the prefix literally (no LIKE wildcards to escape) and, on a
    * C-collated expression, the planner turns it into an index range.
    */
-  async findPage(userId: string, projectId: string, limit: number, prefix?: string, afterPath?: string): Promise<FileSummaryRow[]> {
-    const params: unknown[] = [projectId, userId];
-    let where = 'f.project_id = $1 AND EXISTS (SELECT 1 FROM projects p WHERE p.id = $1 AND p.user_id = $2)';
+  async findPage(projectId: string, limit: number, prefix?: string, afterPath?: string): Promise<FileSummaryRow[]> {
+    const params: unknown[] = [projectId];
+    let where = 'f.project_id = $1';
     if (prefix !== undefined && prefix !== '') {
       params.push(prefix);
       where += ` AND starts_with(f.path COLLATE "C", $${params.length})`;
@@ -76,8 +71,8 @@ export class FileRepository {
     );
   }
 
-  async updateOwned(userId: string, projectId: string, id: string, changes: FileChanges): Promise<FileRow | undefined> {
-    const params: unknown[] = [id, projectId, userId];
+  async update(projectId: string, id: string, changes: FileChanges): Promise<FileRow | undefined> {
+    const params: unknown[] = [id, projectId];
     const sets = ['updated_at = now()'];
     for (const key of Object.keys(UPDATABLE) as (keyof FileChanges)[]) {
       if (changes[key] === undefined) continue;
@@ -85,20 +80,16 @@ export class FileRepository {
       sets.push(`${UPDATABLE[key]} = $${params.length}`);
     }
     const result: unknown = await this.db.query(
-      `UPDATE files f SET ${sets.join(', ')} FROM projects p
-       WHERE f.id = $1 AND f.project_id = $2 AND p.id = f.project_id AND p.user_id = $3
+      `UPDATE files f SET ${sets.join(', ')}
+       WHERE f.id = $1 AND f.project_id = $2
        RETURNING ${COLUMNS}`,
       params,
     );
     return changedRows<FileRow>(result)[0];
   }
 
-  async deleteOwned(userId: string, projectId: string, id: string): Promise<boolean> {
-    const [, count] = (await this.db.query(
-      `DELETE FROM files f USING projects p
-       WHERE f.id = $1 AND f.project_id = $2 AND p.id = f.project_id AND p.user_id = $3`,
-      [id, projectId, userId],
-    )) as [unknown[], number];
+  async delete(projectId: string, id: string): Promise<boolean> {
+    const [, count] = (await this.db.query(`DELETE FROM files f WHERE f.id = $1 AND f.project_id = $2`, [id, projectId])) as [unknown[], number];
     return count > 0;
   }
 }

@@ -1,12 +1,12 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth.types';
+import type { AuthUser } from '../access/auth.types';
 import { CacheService } from '../cache/cache.service';
-import { CacheTags } from '../cache/cached.decorator';
 import { AppConfig } from '../config/app-config';
-import { FOREIGN_KEY_VIOLATION_CODE, sqlState, UNIQUE_VIOLATION_CODE } from '../database/database.errors';
+import { withConstraints } from '../database/constraint-answers';
 import { CursorCodec, Page, toPage } from '../http/cursor';
-import { ProjectService } from '../projects/project.service';
 import { Timed } from '../monitoring/performance-monitor';
+import { ProjectService } from '../projects/project.service';
+import { FileWrites } from './file.cache';
 import { CreateFileBody, FileDto, FileSummaryDto, ListFilesQuery, UpdateFileBody } from './file.dto';
 import type { FileSummaryRow } from './file.entity';
 import { toFileDto, toFileSummaryDto } from './file.mapper';
@@ -28,16 +28,14 @@ export class FileService {
   async create(user: AuthUser, projectId: string, body: CreateFileBody): Promise<FileDto> {
     const sizeBytes = this.sizeOf(body.content);
     const file = { path: body.path, content: body.content, sizeBytes, language: body.language ?? null };
-    try {
-      const row = await this.files.insertOwned(user.id, projectId, file);
-      if (row === undefined) throw new NotFoundException(PROJECT_NOT_FOUND);
-      await this.cache.invalidate([CacheTags.filesOf(projectId)]);
-      return toFileDto(row);
-    } catch (err) {
-      // The project was deleted between the ownership check and the insert of the same statement.
-      if (sqlState(err) === FOREIGN_KEY_VIOLATION_CODE) throw new NotFoundException(PROJECT_NOT_FOUND);
-      throw this.conflictOr(err, body.path);
-    }
+    await this.projects.requireOwned(user, projectId);
+    const row = await withConstraints(this.files.insert(projectId, file), {
+      unique: () => pathTaken(body.path),
+      // The project was deleted between the ownership check and the insert.
+      foreignKey: () => new NotFoundException(PROJECT_NOT_FOUND),
+    });
+    await this.cache.invalidate(FileWrites.changed(projectId));
+    return toFileDto(row);
   }
 
   @Timed('files.list')
@@ -46,16 +44,16 @@ export class FileService {
     // The scope ties a cursor to this project's list with this prefix.
     const scope = `files:${projectId}:${prefix}`;
     const after = query.cursor === undefined ? undefined : this.cursors.decode(query.cursor, scope).key;
-    const rows = await this.files.findPage(user.id, projectId, query.limit, prefix, after);
-    // The page query is owner-scoped, so only an empty page needs telling apart from "not yours".
-    if (rows.length === 0) await this.projects.requireOwned(user, projectId);
+    await this.projects.requireOwned(user, projectId);
+    const rows = await this.files.findPage(projectId, query.limit, prefix, after);
     return toPage(rows, query.limit, toFileSummaryDto, (r: FileSummaryRow) => ({ key: r.path, id: r.id }), (p) =>
       this.cursors.encode(p, scope),
     );
   }
 
   async get(user: AuthUser, projectId: string, id: string): Promise<FileDto> {
-    return toFileDto(this.found(await this.files.findOwned(user.id, projectId, id)));
+    await this.projects.requireOwned(user, projectId);
+    return toFileDto(this.found(await this.files.find(projectId, id)));
   }
 
   async update(user: AuthUser, projectId: string, id: string, body: UpdateFileBody): Promise<FileDto> {
@@ -64,19 +62,16 @@ export class FileService {
     }
     const changes: FileChanges = { path: body.path, content: body.content, language: body.language };
     if (body.content !== undefined) changes.sizeBytes = this.sizeOf(body.content);
-    let row;
-    try {
-      row = this.found(await this.files.updateOwned(user.id, projectId, id, changes));
-    } catch (err) {
-      throw this.conflictOr(err, body.path);
-    }
-    await this.cache.invalidate([CacheTags.filesOf(projectId)]);
+    await this.projects.requireOwned(user, projectId);
+    const row = this.found(await withConstraints(this.files.update(projectId, id, changes), { unique: () => pathTaken(body.path) }));
+    await this.cache.invalidate(FileWrites.changed(projectId));
     return toFileDto(row);
   }
 
   async remove(user: AuthUser, projectId: string, id: string): Promise<void> {
-    if (!(await this.files.deleteOwned(user.id, projectId, id))) throw new NotFoundException(NOT_FOUND);
-    await this.cache.invalidate([CacheTags.filesOf(projectId)]);
+    await this.projects.requireOwned(user, projectId);
+    if (!(await this.files.delete(projectId, id))) throw new NotFoundException(NOT_FOUND);
+    await this.cache.invalidate(FileWrites.changed(projectId));
   }
 
   /** UTF-8 bytes, as stored and as counted against FILE_MAX_BYTES (not UTF-16 string length). */
@@ -87,13 +82,12 @@ export class FileService {
     return bytes;
   }
 
-  private conflictOr(err: unknown, path: string | undefined): unknown {
-    if (sqlState(err) !== UNIQUE_VIOLATION_CODE) return err;
-    return new ConflictException(`path: this project already has a file at ${JSON.stringify(path)}`);
-  }
-
   private found<T>(row: T | undefined): T {
     if (row === undefined) throw new NotFoundException(NOT_FOUND);
     return row;
   }
+}
+
+function pathTaken(path: string | undefined): ConflictException {
+  return new ConflictException(`path: this project already has a file at ${JSON.stringify(path)}`);
 }

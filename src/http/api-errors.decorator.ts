@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiResponse } from '@nestjs/swagger';
 
-/** The one error shape. Each status's description and example are added with the document (openapi.ts). */
+/** The one error shape. Each status's description and example are added with the document (src/pipeline/openapi.ts). */
 export class ErrorResponse {
   @ApiProperty({ type: 'integer', minimum: 400, maximum: 599, example: 400 })
   statusCode: number;
@@ -20,7 +20,7 @@ export class ErrorResponse {
  * The errors a route's own code answers (404 for what it looks up, 409 for a conflict), each with
  * what it means on this route when that says more than the usual description, and 503, since it
  * reaches the database. What any request to the route may be answered before its handler runs
- * (400, 401, 403, 408, 413, 414, 415, 429) comes from its policy (openapi.ts).
+ * (400, 401, 403, 408, 413, 414, 415, 429) comes from its policy (src/pipeline/openapi.ts).
  */
 export function ApiErrors(...answers: (number | [status: number, description: string])[]) {
   return applyDecorators(

@@ -7,7 +7,7 @@ export type RouteAccess = 'user' | 'admin' | 'public' | 'public-identify';
 
 /**
  * Everything the request pipeline needs to know about a route before reading its body, worked out
- * once at boot from the controller's decorators (see route-policies.ts) and carried on the Fastify
+ * once at boot from the controller's decorators (see src/pipeline/route-policies.ts) and carried on the Fastify
  * route, so a request costs one property read to find it.
  */
 export interface RoutePolicy {

@@ -1,10 +1,10 @@
 import { Controller, Get, Req } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Public } from '../access/auth.decorators';
+import type { AuthenticatedRequest } from '../access/auth.decorators';
 import { DatabaseHealth } from '../database/database.health';
 import { PoolObserver } from '../database/pool-observer';
-import { Public } from '../auth/auth.decorators';
-import type { AuthenticatedRequest } from '../auth/auth.decorators';
 import { Unthrottled } from '../http/rate-limit/rate-limit-step';
 import { ShutdownState } from '../http/shutdown-state';
 import { HealthDto, HealthUnavailableDto } from './health.dto';

@@ -3,8 +3,8 @@ import { Controller, Get, Req, Res, UnauthorizedException } from '@nestjs/common
 import { ApiExcludeController } from '@nestjs/swagger';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Public } from '../auth/auth.decorators';
-import { bearerCredentials } from '../auth/bearer';
+import { Public } from '../access/auth.decorators';
+import { bearerCredentials } from '../access/bearer';
 import { AppConfig } from '../config/app-config';
 import { Unthrottled } from '../http/rate-limit/rate-limit-step';
 import { MetricsService } from './metrics.service';

@@ -1,6 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { ActivityWriter } from '../activities/activity-writer';
 import { CacheService } from '../cache/cache.service';
 import type { CacheStatsSnapshot } from '../cache/tiered-cache';
 import { AppConfig } from '../config/app-config';
@@ -9,15 +8,16 @@ import { QueryObserver } from '../database/query-observer';
 import { TIERS } from '../http/rate-limit/rate-limit-step';
 import { RateLimitStats } from '../http/rate-limit/rate-limit.stats';
 
-const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Seconds; shared by every latency histogram, including those features register on the registry. */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const WAIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30];
-const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500];
 
 /**
  * Every Prometheus series of the service, on a registry of its own (two apps in one process, as in
  * the tests, do not collide in prom-client's global one). Pool gauges, cache counters and the
  * in-flight gauge are read at scrape time; the other series are fed by the observers' events, so
- * the request path pays only for the HTTP histogram.
+ * the request path pays only for the HTTP histogram. A feature registers its own series here
+ * (e.g. src/activities/activity-writer.metrics.ts).
  */
 @Injectable()
 export class MetricsService implements OnModuleInit {
@@ -33,7 +33,6 @@ export class MetricsService implements OnModuleInit {
     private readonly queries: QueryObserver,
     private readonly cache: CacheService,
     private readonly rateLimits: RateLimitStats,
-    private readonly writer: ActivityWriter,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -71,7 +70,6 @@ export class MetricsService implements OnModuleInit {
     this.registerQueries();
     this.registerCache();
     this.registerRateLimits();
-    this.registerWriter();
   }
 
   private registerPool(): void {
@@ -162,24 +160,5 @@ export class MetricsService implements OnModuleInit {
     });
     for (const tier of TIERS) rejections.inc({ tier }, 0);
     this.rateLimits.onRejected((tier) => rejections.inc({ tier }));
-  }
-
-  private registerWriter(): void {
-    const registers = [this.registry];
-    const size = new Histogram({ name: 'activity_writer_batch_size', help: 'Rows per group commit', buckets: BATCH_BUCKETS, registers });
-    const duration = new Histogram({
-      name: 'activity_writer_flush_duration_seconds',
-      help: 'Time to write and commit one batch',
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    const failed = new Counter({ name: 'activity_writer_failed_batches_total', help: 'Batches that did not commit', registers });
-    this.writer.subscribe({
-      flushed: ({ rows, seconds, committed }) => {
-        size.observe(rows);
-        duration.observe(seconds);
-        if (!committed) failed.inc();
-      },
-    });
   }
 }

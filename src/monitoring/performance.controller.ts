@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminOnly } from '../auth/auth.decorators';
+import { AdminOnly } from '../access/auth.decorators';
 import { CacheService } from '../cache/cache.service';
 import { PoolObserver } from '../database/pool-observer';
 import { ApiErrors } from '../http/api-errors.decorator';

@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { CurrentUser } from '../auth/auth.decorators';
-import type { AuthUser } from '../auth/auth.types';
-import { Cached, CacheTags } from '../cache/cached.decorator';
+import { CurrentUser } from '../access/auth.decorators';
+import type { AuthUser } from '../access/auth.types';
+import { Cached } from '../cache/cached.decorator';
 import { ApiErrors } from '../http/api-errors.decorator';
 import { UuidParam } from '../http/uuid-param';
+import { ProjectReads } from './project.cache';
 import {
   BatchGetBody,
   BulkStatusBody,
@@ -21,14 +22,6 @@ import {
 } from './project.dto';
 import { ProjectService } from './project.service';
 
-/** A project read is stale after a write to it, or to the parts its include= adds. */
-function projectTags(id: string, include: string): string[] {
-  const tags = [CacheTags.project(id)];
-  if (include.includes('files')) tags.push(CacheTags.filesOf(id));
-  if (include.includes('activities')) tags.push(CacheTags.activitiesOf(id));
-  return tags;
-}
-
 @ApiTags('projects')
 @Controller('api/projects')
 export class ProjectController {
@@ -43,7 +36,7 @@ export class ProjectController {
   }
 
   @Get()
-  @Cached({ tags: ({ user }) => [CacheTags.projectsOf(user.id)] })
+  @Cached(ProjectReads.list)
   @ApiOperation({ operationId: 'listProjects', summary: 'List your projects, newest first (keyset pagination)' })
   @ApiOkResponse({ type: ProjectPage })
   @ApiErrors()
@@ -69,7 +62,7 @@ export class ProjectController {
   }
 
   @Get(':id')
-  @Cached({ tags: ({ params, query }) => projectTags(params.id, String(query.include ?? '')) })
+  @Cached(ProjectReads.get)
   @ApiOperation({ operationId: 'getProject', summary: 'A project; include=files,activities adds its file list and latest activities' })
   @ApiOkResponse({ type: ProjectDetailDto })
   @ApiQuery({

@@ -12,7 +12,7 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
-import { ANY_JSON } from '../http/openapi';
+import { ANY_JSON } from '../http/any-json';
 import { PageQuery } from '../http/pagination.dto';
 import { PROJECT_STATUSES, type ProjectStatus } from './project.entity';
 

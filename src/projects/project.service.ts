@@ -1,9 +1,10 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth.types';
+import type { AuthUser } from '../access/auth.types';
 import { CacheService } from '../cache/cache.service';
-import { CacheTags } from '../cache/cached.decorator';
+import type { TieredCache } from '../cache/tiered-cache';
 import { CursorCodec, Page, toPage } from '../http/cursor';
 import { Timed } from '../monitoring/performance-monitor';
+import { OwnershipCache, ProjectWrites } from './project.cache';
 import {
   BulkStatusResponse,
   CreateProjectBody,
@@ -22,15 +23,19 @@ const NOT_FOUND = 'Project not found';
 
 @Injectable()
 export class ProjectService {
+  private readonly ownership: TieredCache<true>;
+
   constructor(
     private readonly projects: ProjectRepository,
     private readonly cursors: CursorCodec,
     private readonly cache: CacheService,
-  ) {}
+  ) {
+    this.ownership = cache.create(OwnershipCache.spec);
+  }
 
   async create(user: AuthUser, body: CreateProjectBody): Promise<ProjectDto> {
     const row = await this.projects.insert(user.id, body.name, body.description ?? null, body.status ?? 'active');
-    await this.cache.invalidate([CacheTags.projectsOf(user.id)]);
+    await this.cache.invalidate(ProjectWrites.created(user.id));
     return toProjectDto(row);
   }
 
@@ -42,15 +47,15 @@ export class ProjectService {
   }
 
   /**
-   * Used by files and activities before they touch a project: another user's project answers 404,
+   * The one ownership check of what lies inside a project: files and activities call it before
+   * they touch one, and then query by project id alone. Another user's project answers 404,
    * exactly like a missing one.
    */
   async requireOwned(user: AuthUser, projectId: string): Promise<void> {
-    // Ownership never moves; only deleting the project (which bumps its tag) ends it.
-    const key = `${user.id}:${projectId.toLowerCase()}`;
-    const tags = [CacheTags.project(projectId)];
-    if (this.cache.ownership.peek(key, tags)) return;
-    const { value } = await this.cache.ownership.getOrLoad(key, tags, async () =>
+    const key = OwnershipCache.key(user.id, projectId);
+    const tags = OwnershipCache.tags(projectId);
+    if (this.ownership.peek(key, tags)) return;
+    const { value } = await this.ownership.getOrLoad(key, tags, async () =>
       (await this.projects.existsOwned(user.id, projectId)) ? true : undefined,
     );
     if (!value) throw new NotFoundException(NOT_FOUND);
@@ -77,20 +82,20 @@ export class ProjectService {
       throw new BadRequestException('body: give at least one of name, description, status');
     }
     const row = await this.found(this.projects.updateOwned(user.id, id, body));
-    await this.cache.invalidate([CacheTags.project(id), CacheTags.projectsOf(user.id)]);
+    await this.cache.invalidate(ProjectWrites.updated(user.id, [id]));
     return toProjectDto(row);
   }
 
   async updateStatus(user: AuthUser, ids: string[], status: ProjectStatus): Promise<BulkStatusResponse> {
     const changed = await this.projects.updateStatusOwned(user.id, [...new Set(ids)], status);
     // Only rows the write changed: ids of other users' or missing projects must not cost a tag version.
-    if (changed.length > 0) await this.cache.invalidate([CacheTags.projectsOf(user.id), ...changed.map(CacheTags.project)]);
+    if (changed.length > 0) await this.cache.invalidate(ProjectWrites.updated(user.id, changed));
     return { updated: changed.length };
   }
 
   async remove(user: AuthUser, id: string): Promise<void> {
     if (!(await this.projects.deleteOwned(user.id, id))) throw new NotFoundException(NOT_FOUND);
-    await this.cache.invalidate([CacheTags.project(id), CacheTags.projectsOf(user.id), CacheTags.filesOf(id), CacheTags.activitiesOf(id)]);
+    await this.cache.invalidate(ProjectWrites.deleted(user.id, id));
   }
 
   private async found<T>(row: Promise<T | undefined>): Promise<T> {

@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source';
+import { ENTITIES } from '../../src/entities';
 import { createTestDatabase, dropTestDatabase, serverUrl, withDatabase } from '../support/test-database';
 
 /**
@@ -78,7 +79,7 @@ async function createEmptyDatabase(): Promise<string> {
 }
 
 async function withDataSource<T>(url: string, run: (dataSource: DataSource) => Promise<T>): Promise<T> {
-  const dataSource = new DataSource(dataSourceOptions(AppConfig.fromEnv({ LOG_LEVEL: 'silent' }), url));
+  const dataSource = new DataSource(dataSourceOptions(AppConfig.fromEnv({ LOG_LEVEL: 'silent' }), url, ENTITIES));
   await dataSource.initialize();
   try {
     return await run(dataSource);

@@ -5,6 +5,7 @@ import { AppConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source';
 import { migrate } from '../../src/database/migrate';
 import { generateMigration, PendingMigrationsError } from '../../src/database/migration-generate';
+import { ENTITIES } from '../../src/entities';
 import { createTestDatabase, dropTestDatabase } from '../support/test-database';
 
 const config = AppConfig.fromEnv({ LOG_LEVEL: 'silent' });
@@ -24,7 +25,7 @@ describe('migration:generate (real PostgreSQL)', () => {
     mkdirSync(join(process.cwd(), '.data'), { recursive: true });
     dir = mkdtempSync(join(process.cwd(), '.data', 'generated-migrations-'));
     copyFileSync(join(process.cwd(), 'migrations', 'index.ts'), join(dir, 'index.ts'));
-    dataSource = await new DataSource(dataSourceOptions(config, url)).initialize();
+    dataSource = await new DataSource(dataSourceOptions(config, url, ENTITIES)).initialize();
   });
 
   afterEach(async () => {
@@ -34,7 +35,7 @@ describe('migration:generate (real PostgreSQL)', () => {
   });
 
   it('writes nothing when the entities and the migrated database agree', async () => {
-    await expect(generateMigration(config, url, 'Nothing', dir)).resolves.toBeUndefined();
+    await expect(generateMigration(config, url, 'Nothing', dir, ENTITIES)).resolves.toBeUndefined();
 
     expect(readdirSync(dir)).toEqual(['index.ts']);
   });
@@ -45,7 +46,7 @@ describe('migration:generate (real PostgreSQL)', () => {
     await dataSource.query('ALTER TABLE files DROP COLUMN language');
     const behind = await pendingQueries(dataSource);
 
-    const generated = await generateMigration(config, url, 'AddFileLanguage', dir, 1732300000000);
+    const generated = await generateMigration(config, url, 'AddFileLanguage', dir, ENTITIES, 1732300000000);
 
     expect(generated).toEqual({ file: join(dir, '1732300000000-add-file-language.ts'), destructive: [] });
     const file = generated!.file;
@@ -74,7 +75,7 @@ describe('migration:generate (real PostgreSQL)', () => {
   it('names the statements that throw data away, as TypeORM changing a column length does', async () => {
     await dataSource.query('ALTER TABLE projects ALTER COLUMN name TYPE varchar(100)');
 
-    const generated = await generateMigration(config, url, 'WidenProjectName', dir);
+    const generated = await generateMigration(config, url, 'WidenProjectName', dir, ENTITIES);
 
     expect(generated?.destructive).toEqual(['ALTER TABLE "projects" DROP COLUMN "name"']);
   });
@@ -82,7 +83,7 @@ describe('migration:generate (real PostgreSQL)', () => {
   it('refuses a database with migrations not applied yet, whose changes the new one would repeat', async () => {
     await migrate(config, url, 'revert');
 
-    await expect(generateMigration(config, url, 'TooEarly', dir)).rejects.toBeInstanceOf(PendingMigrationsError);
+    await expect(generateMigration(config, url, 'TooEarly', dir, ENTITIES)).rejects.toBeInstanceOf(PendingMigrationsError);
     expect(readdirSync(dir)).toEqual(['index.ts']);
   });
 });

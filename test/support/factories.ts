@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import type { Role } from '../../src/auth/auth.types';
+import type { Role } from '../../src/access/auth.types';
 import { hashPassword } from '../../src/auth/password';
 import { TokenService } from '../../src/auth/token.service';
 

@@ -2,8 +2,8 @@ import { Injectable, Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { InjectThrottlerOptions, ThrottlerException, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AuthUser } from '../../auth/auth.types';
 import { AppConfig } from '../../config/app-config';
+import type { CallerRequest } from '../caller';
 import { clientKey } from './client-key';
 import { LOGIN_KEY, RateLimitStep, Tier, UNTHROTTLED_KEY } from './rate-limit-step';
 import { RateLimitStats } from './rate-limit.stats';
@@ -13,7 +13,7 @@ import { RateLimitRecord, RateLimitStorage } from './rate-limit.storage';
 const shownRemaining = Symbol('rate-limit-shown');
 // Set when the request was already counted in its client's anonymous tier before a token lookup.
 const lookupCounted = Symbol('rate-limit-lookup');
-type Counted = FastifyRequest & { user?: AuthUser; [shownRemaining]?: number; [lookupCounted]?: true };
+type Counted = CallerRequest & { [shownRemaining]?: number; [lookupCounted]?: true };
 
 /**
  * Rate limits on @nestjs/throttler's tiers (ThrottlerModule holds their limits) and storage

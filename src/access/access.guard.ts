@@ -4,7 +4,7 @@ import { isAdmitted } from './access-check';
 
 /**
  * The global guard. The access check itself runs in the request pipeline before the body is read
- * (src/http/pipeline.ts); by the time Nest routes a request it has been admitted or answered.
+ * (src/pipeline/pipeline.ts); by the time Nest routes a request it has been admitted or answered.
  * This guard only fails closed if a request ever reached a controller some other way.
  */
 @Injectable()

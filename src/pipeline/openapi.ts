@@ -2,10 +2,11 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { HeaderObject, OpenAPIObject, OperationObject, ReferenceObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
 import { CACHED_KEY } from '../cache/cached-options';
-import { ErrorResponse } from './api-errors.decorator';
+import { ANY_JSON_MARK } from '../http/any-json';
+import { ErrorResponse } from '../http/api-errors.decorator';
+import type { RateLimitStep } from '../http/rate-limit/rate-limit-step';
+import type { RoutePolicy } from '../http/route-policy';
 import type { RoutePolicies } from './route-policies';
-import type { RateLimitStep } from './rate-limit/rate-limit-step';
-import type { RoutePolicy } from './route-policy';
 
 /** Every tag an operation may carry, with what it groups; an operation with another tag fails the document. */
 const TAGS: Readonly<Record<string, string>> = {
@@ -20,15 +21,6 @@ const TAGS: Readonly<Record<string, string>> = {
 };
 
 const SECURITY_SCHEME = 'bearer';
-
-const ANY_JSON_MARK = 'x-any-json';
-
-/**
- * For `@ApiProperty({ ...ANY_JSON })`: a property that holds any JSON value, null included. OpenAPI
- * 3.0 has no type for that but the empty schema, which @nestjs/swagger cannot emit (it gives an
- * untyped property `type: object`), so the mark is replaced with it when the document is built.
- */
-export const ANY_JSON = { [ANY_JSON_MARK]: true } as const;
 
 const integer = { type: 'integer', minimum: 0 } as const;
 

@@ -2,16 +2,16 @@ import { BadRequestException, HttpException, Logger, MethodNotAllowedException, 
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import type { Logger as Pino } from 'pino';
-import { AccessCheck } from '../auth/access-check';
-import type { AuthenticatedRequest } from '../auth/auth.decorators';
+import { AccessCheck } from '../access/access-check';
+import type { AuthenticatedRequest } from '../access/auth.decorators';
 import { CacheService } from '../cache/cache.service';
 import { entryOf, prepareCached } from '../cache/cached-response';
+import { toErrorBody } from '../http/all-exceptions.filter';
+import { AllowedMethods } from '../http/allowed-methods';
+import { policyOf, RoutePolicy, routeTemplate } from '../http/route-policy';
+import { API_HEADERS, documentHeaders } from '../http/security';
 import { HttpMetrics } from '../monitoring/http-metrics';
-import { toErrorBody } from './all-exceptions.filter';
-import { AllowedMethods } from './allowed-methods';
 import { RoutePolicies } from './route-policies';
-import { policyOf, RoutePolicy, routeTemplate } from './route-policy';
-import { API_HEADERS, documentHeaders } from './security';
 
 type ExternalPolicy = Omit<RoutePolicy, 'template'>;
 
@@ -32,7 +32,7 @@ const OPEN: Omit<ExternalPolicy, 'headers'> = {
  *              2. metrics: in flight, labelled by route template
  *              3. unmatched URL: 405 with Allow when the path has routes for other methods, else
  *                 404, here (Fastify would otherwise read and parse its body)
- *              4. access: bearer token -> rate limit -> 401/403/429 (src/auth/access-check.ts)
+ *              4. access: bearer token -> rate limit -> 401/403/429 (src/access/access-check.ts)
  *              5. query: a parameter the route does not take is a 400
  *              6. Content-Encoding other than identity: 415 (bodies are not decompressed)
  *              7. a cache hit of a @Cached route is answered here from L1
@@ -77,7 +77,7 @@ export function installPipeline(app: NestFastifyApplication, options: { cacheEna
     if (refused !== undefined) return refuse(request, reply, refused);
     const cached = policy.earlyCache;
     if (cached !== undefined && options.cacheEnabled && request.method === 'GET' && request.user !== undefined) {
-      const { key, tags } = entryOf(request, request.user, cached);
+      const { key, tags } = entryOf(request, policy.template, request.user, cached);
       const hit = cache.responses.peek(key, tags);
       if (hit !== undefined) {
         void reply.send(prepareCached(request, reply, hit, 'HIT'));

@@ -1,11 +1,11 @@
 import { ForbiddenException, HttpException, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RoutePolicy } from '../http/route-policy';
 import { RateLimiter } from '../http/rate-limit/rate-limiter';
+import type { RoutePolicy } from '../http/route-policy';
 import type { AuthenticatedRequest } from './auth.decorators';
 import type { AuthUser } from './auth.types';
 import { bearerToken } from './bearer';
-import { TokenService } from './token.service';
+import { TokenResolver } from './token-resolver';
 
 const admitted = Symbol('admitted');
 type Admitted = AuthenticatedRequest & { [admitted]?: true };
@@ -30,7 +30,7 @@ type Outcome = HttpException | undefined;
 @Injectable()
 export class AccessCheck {
   constructor(
-    private readonly tokens: TokenService,
+    private readonly tokens: TokenResolver,
     private readonly limiter: RateLimiter,
   ) {}
 

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
-import { EmbeddedPostgres } from './embedded-postgres';
-import { EmbeddedPostgresSetupError } from './embedded-postgres.errors';
-import { migrate } from './migrate';
-import { generateMigration } from './migration-generate';
+import { AppConfig } from './config/app-config';
+import { EmbeddedPostgres } from './database/embedded-postgres';
+import { EmbeddedPostgresSetupError } from './database/embedded-postgres.errors';
+import { migrate } from './database/migrate';
+import { generateMigration } from './database/migration-generate';
+import { ENTITIES } from './entities';
 
 /**
  * `npm run migration:run` / `migration:revert` / `migration:generate -- <Name>`, on DATABASE_URL or
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   try {
     if (command === 'generate') {
       // npm runs scripts from the package's folder, where migrations/ is.
-      const generated = await generateMigration(config, url, name, join(process.cwd(), 'migrations'));
+      const generated = await generateMigration(config, url, name, join(process.cwd(), 'migrations'), ENTITIES);
       if (!generated) {
         logger.warn('the entities and the database agree: nothing to generate');
         process.exitCode = 1;

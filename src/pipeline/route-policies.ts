@@ -5,11 +5,11 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { getMetadataStorage } from 'class-validator';
 import type { RouteOptions } from 'fastify';
-import { ADMIN_KEY, PUBLIC_KEY } from '../auth/auth.decorators';
+import { ADMIN_KEY, PUBLIC_KEY } from '../access/auth.decorators';
 import { CACHED_KEY, CachedOptions } from '../cache/cached-options';
 import { CachedInterceptor } from '../cache/cached.interceptor';
-import { RateLimiter } from './rate-limit/rate-limiter';
-import { POLICY, RouteAccess, RoutePolicy } from './route-policy';
+import { RateLimiter } from '../http/rate-limit/rate-limiter';
+import { POLICY, RouteAccess, RoutePolicy } from '../http/route-policy';
 
 type Handler = (...args: unknown[]) => unknown;
 
@@ -94,7 +94,7 @@ export class RoutePolicies {
     const target = config[HANDLER] as RouteHandler | undefined;
     const policy = target === undefined ? this.external(route) : this.policyOf(target);
     if (policy === undefined) {
-      throw new Error(`route ${String(route.method)} ${route.url} has no access policy: routes come from Nest controllers (or are listed as external in src/http/pipeline.ts)`);
+      throw new Error(`route ${String(route.method)} ${route.url} has no access policy: routes come from Nest controllers (or are listed as external in src/pipeline/pipeline.ts)`);
     }
     const completed: RoutePolicy = { ...policy, template: route.url };
     route.config = { ...config, [POLICY]: completed };
