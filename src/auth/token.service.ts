@@ -16,7 +16,8 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-// Recently seen tokens and their hashes: a hash per request was a measured 14 µs of a cached GET.
+// Recently seen tokens and their hashes: a SHA-256 per request was a measurable share of a cached
+// GET (docs/BENCHMARKS.md, round 1: "bearer-token hashes memoized").
 // Bounded; emptied when full (a cold start of the memo costs one hash per token).
 const MAX_MEMO = 10_000;
 const memo = new Map<string, string>();

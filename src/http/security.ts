@@ -24,8 +24,7 @@ const HELMET_OPTIONS: HelmetOptions = {
 /**
  * helmet's headers for the Swagger UI page, the one HTML the service serves. They depend on nothing
  * in the request, so they are computed once and copied onto each answer (@fastify/helmet runs
- * helmet per request, re-parsing the CSP each time: a measured 36 µs of a cached GET's ~370 µs;
- * see docs/BENCHMARKS.md).
+ * helmet per request, re-parsing the CSP each time; docs/BENCHMARKS.md, round 1, has the figure).
  */
 export function documentHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -42,7 +41,7 @@ export function documentHeaders(): Record<string, string> {
 /**
  * The JSON API's answers are never rendered as pages, so they get the OWASP REST set rather than
  * helmet's page-oriented one: a CSP that allows nothing and forbids framing, HSTS, nosniff and
- * DENY. Each extra header is bytes and work on every answer (a cached GET's budget is about 40 µs).
+ * DENY. Each extra header is bytes and work on every answer, a cached GET included.
  */
 export const API_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
