@@ -2,17 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { backoffMs } from './backoff';
 import { dataSourceOptions } from './data-source';
 import { isConnectionError } from './database.errors';
 
 // Any constant works; it only has to be the same for every instance of this app.
 const MIGRATION_LOCK_KEY = 7_320_001;
-
-/** Exponential backoff with full jitter, so instances restarting together spread out. */
-export function backoffMs(attempt: number, baseMs = 200, capMs = 5_000, random = Math.random): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** attempt);
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
 
 /** Connects, retrying connection errors up to `DB_CONNECT_RETRIES` times, logging each attempt. */
 export async function connectWithRetry(

@@ -1,5 +1,4 @@
 import { PoolObserver, queuePoolStatus, snapshotOf } from './pool-observer';
-import { backoffMs } from './migrate';
 
 describe('pool arithmetic (SQLAlchemy QueuePool semantics)', () => {
   it('reports negative overflow until pool_size connections are open', () => {
@@ -20,16 +19,6 @@ describe('pool arithmetic (SQLAlchemy QueuePool semantics)', () => {
     expect(queuePoolStatus(snapshot)).toBe(
       'Pool size: 10  Connections in pool: 3 Current Overflow: -7 Current Checked out connections: 0',
     );
-  });
-});
-
-describe('backoffMs', () => {
-  it('doubles the ceiling per attempt, caps it, and jitters within its upper half', () => {
-    expect(backoffMs(0, 200, 5000, () => 0)).toBe(100);
-    expect(backoffMs(0, 200, 5000, () => 1)).toBe(200);
-    expect(backoffMs(3, 200, 5000, () => 1)).toBe(1600);
-    expect(backoffMs(10, 200, 5000, () => 1)).toBe(5000);
-    expect(backoffMs(10, 200, 5000, () => 0)).toBe(2500);
   });
 });
 

@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import { backoffMs } from './backoff';
 import { isConnectionError, PoolTimeoutError } from './database.errors';
-import { backoffMs } from './migrate';
 
 const READ_ATTEMPTS = 3;
 const READ_BACKOFF_BASE_MS = 25;
