@@ -1,28 +1,7 @@
-import { PoolObserver, queuePoolStatus, snapshotOf } from './pool-observer';
+import { PoolTimeoutError } from './database.errors';
+import { PoolObserver } from './pool-observer';
 
-describe('pool arithmetic (SQLAlchemy QueuePool semantics)', () => {
-  it('reports negative overflow until pool_size connections are open', () => {
-    const sut = snapshotOf('primary', { total: 3, idle: 3, waiting: 0, checkedOut: 0 }, 10, 5, 0);
-
-    expect(sut).toMatchObject({ pool_size: 10, max_overflow: 5, max: 15, checked_in: 3, checked_out: 0, overflow: -7 });
-  });
-
-  it('reports positive overflow once connections beyond pool_size are open', () => {
-    const sut = snapshotOf('primary', { total: 13, idle: 0, waiting: 4, checkedOut: 13 }, 10, 5, 2);
-
-    expect(sut).toMatchObject({ checked_out: 13, overflow: 3, waiting: 4, timeouts: 2 });
-  });
-
-  it("formats QueuePool.status() exactly as SQLAlchemy does", () => {
-    const snapshot = snapshotOf('primary', { total: 3, idle: 3, waiting: 0, checkedOut: 0 }, 10, 10, 0);
-
-    expect(queuePoolStatus(snapshot)).toBe(
-      'Pool size: 10  Connections in pool: 3 Current Overflow: -7 Current Checked out connections: 0',
-    );
-  });
-});
-
-describe('pre-ping (PoolObserver.attach on a stand-in pool)', () => {
+describe('PoolObserver.attach on a stand-in pool', () => {
   class FakeClient {
     released: unknown[] = [];
     constructor(private readonly alive: boolean) {}
@@ -46,7 +25,8 @@ describe('pre-ping (PoolObserver.attach on a stand-in pool)', () => {
         for (const fn of listeners[event] ?? []) fn(...args);
       },
       async connect() {
-        const client = clients.shift()!;
+        const client = clients.shift();
+        if (!client) throw new Error('timeout exceeded when trying to connect');
         this.emit('acquire', client);
         return client;
       },
@@ -80,5 +60,38 @@ describe('pre-ping (PoolObserver.attach on a stand-in pool)', () => {
 
     expect(await (pool.connect as () => Promise<FakeClient>)()).toBe(reused);
     expect(sut.acquireStats().prePingFailures).toBe(0);
+  });
+
+  it('turns pg-pool\'s acquire timeout into a PoolTimeoutError, counted and published', async () => {
+    const pool = fakePool([]);
+    const sut = new PoolObserver(config as never);
+    const published: string[] = [];
+    sut.events.timedOut.subscribe((name) => published.push(name));
+    sut.attach(pool as never);
+
+    await expect((pool.connect as () => Promise<FakeClient>)()).rejects.toBeInstanceOf(PoolTimeoutError);
+
+    expect(published).toEqual(['primary']);
+    expect(sut.acquireStats().timeouts).toBe(1);
+    expect(sut.snapshot().timeouts).toBe(1);
+  });
+
+  it('publishes the wait of each acquire, the opening of a new connection and the time it was held', async () => {
+    const client = new FakeClient(true);
+    const pool = fakePool([client, client]);
+    const sut = new PoolObserver({ ...config, pool: { ...config.pool, prePing: false } } as never);
+    const seen: string[] = [];
+    sut.events.acquired.subscribe(({ pool: name, ms }) => seen.push(`acquired ${name} ${ms >= 0}`));
+    sut.events.created.subscribe(({ pool: name }) => seen.push(`created ${name}`));
+    sut.events.released.subscribe(({ pool: name, ms }) => seen.push(`released ${name} ${ms >= 0}`));
+    sut.attach(pool as never, 'replica1');
+
+    await (pool.connect as () => Promise<FakeClient>)();
+    pool.emit('release', undefined, client);
+    await (pool.connect as () => Promise<FakeClient>)();
+
+    expect(seen).toEqual(['created replica1', 'acquired replica1 true', 'released replica1 true', 'acquired replica1 true']);
+    expect(sut.acquireStats('replica1').count).toBe(2);
+    expect(sut.snapshot('replica1').checked_out).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import type { TagVersionStats } from '../cache/cache.service';
 import type { RedactedConfig } from '../config/app-config';
-import { queuePoolStatus, type PoolSnapshot } from '../database/pool-observer';
+import { queuePoolStatus, type PoolSnapshot } from '../database/pool-snapshot';
 import { toPoolSnapshotDto } from '../monitoring/performance.mapper';
 import type { DescribedPoolDto, TagVersionStatsDto } from './debug.dto';
 import type { EffectiveConfigDto } from './effective-config.dto';

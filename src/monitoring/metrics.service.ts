@@ -4,6 +4,7 @@ import { CacheService } from '../cache/cache.service';
 import type { CacheStatsSnapshot } from '../cache/tiered-cache';
 import { AppConfig } from '../config/app-config';
 import { PoolObserver } from '../database/pool-observer';
+import type { PoolSnapshot } from '../database/pool-snapshot';
 import { QueryObserver } from '../database/query-observer';
 import { TIERS } from '../http/rate-limit/rate-limit-step';
 import { RateLimitStats } from '../http/rate-limit/rate-limit.stats';
@@ -75,7 +76,7 @@ export class MetricsService implements OnModuleInit {
   private registerPool(): void {
     const registers = [this.registry];
     const pool = this.pool;
-    const gauge = (name: string, help: string, read: (s: ReturnType<PoolObserver['snapshot']>) => number) =>
+    const gauge = (name: string, help: string, read: (s: PoolSnapshot) => number) =>
       new Gauge({
         name,
         help,
@@ -98,12 +99,10 @@ export class MetricsService implements OnModuleInit {
     const usage = new Histogram({ name: 'db_pool_connections_usage_seconds', help: 'Time a connection was held', labelNames: ['pool'], buckets: LATENCY_BUCKETS, registers });
     const creation = new Histogram({ name: 'db_pool_connections_creation_seconds', help: 'Time to open a new connection', labelNames: ['pool'], buckets: WAIT_BUCKETS, registers });
     for (const name of pool.poolNames()) timeouts.inc({ pool: name }, 0);
-    pool.subscribe({
-      timedOut: (name) => timeouts.inc({ pool: name }),
-      acquired: (name, s) => acquire.observe({ pool: name }, s),
-      released: (name, s) => usage.observe({ pool: name }, s),
-      created: (name, s) => creation.observe({ pool: name }, s),
-    });
+    pool.events.timedOut.subscribe((name) => timeouts.inc({ pool: name }));
+    pool.events.acquired.subscribe(({ pool, ms }) => acquire.observe({ pool }, ms / 1000));
+    pool.events.released.subscribe(({ pool, ms }) => usage.observe({ pool }, ms / 1000));
+    pool.events.created.subscribe(({ pool, ms }) => creation.observe({ pool }, ms / 1000));
   }
 
   private registerQueries(): void {

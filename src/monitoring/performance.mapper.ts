@@ -1,5 +1,5 @@
 import type { CacheStatsSnapshot } from '../cache/tiered-cache';
-import type { PoolSnapshot } from '../database/pool-observer';
+import type { PoolSnapshot } from '../database/pool-snapshot';
 import type { TimingStats } from './performance-monitor';
 import type { CacheStatsDto, PoolSnapshotDto, TimingStatsDto } from './performance.dto';
 
