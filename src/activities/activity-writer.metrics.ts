@@ -23,12 +23,10 @@ export class ActivityWriterMetrics implements OnModuleInit {
       registers,
     });
     const failed = new Counter({ name: 'activity_writer_failed_batches_total', help: 'Batches that did not commit', registers });
-    this.writer.subscribe({
-      flushed: ({ rows, seconds, committed }) => {
-        size.observe(rows);
-        duration.observe(seconds);
-        if (!committed) failed.inc();
-      },
+    this.writer.flushed.subscribe(({ rows, seconds, committed }) => {
+      size.observe(rows);
+      duration.observe(seconds);
+      if (!committed) failed.inc();
     });
   }
 }

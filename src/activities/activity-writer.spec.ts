@@ -236,23 +236,21 @@ describe('ActivityWriter (group commit)', () => {
     expect(fake.sizes()).toEqual([1]);
   });
 
-  it('tells listeners the size, duration and outcome of every statement, and survives a failing listener', async () => {
+  it('tells subscribers the size, duration and outcome of every statement, and survives a failing subscriber', async () => {
     const { sut, fake } = writerWith({ ACTIVITY_BATCH_MAX: '100', ACTIVITY_BATCH_WAIT_MS: '5' });
     fake.auto = true;
     const events: FlushEvent[] = [];
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    sut.subscribe({
-      flushed: () => {
-        throw new Error('broken listener');
-      },
+    sut.flushed.subscribe(() => {
+      throw new Error('broken subscriber');
     });
-    sut.subscribe({ flushed: (e) => events.push(e) });
+    sut.flushed.subscribe((e) => events.push(e));
 
     await Promise.all([sut.enqueue(rows(2)), sut.enqueue(rows(3))]);
 
     expect(events).toEqual([{ rows: 5, requests: 2, seconds: expect.any(Number), committed: true }]);
     expect(events[0].seconds).toBeGreaterThanOrEqual(0);
-    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ msg: 'activity writer listener failed' }));
+    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ msg: 'event subscriber failed' }));
     warn.mockRestore();
   });
 });

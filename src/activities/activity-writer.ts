@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { Injectable, Logger, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { sqlState } from '../database/database.errors';
+import { EventChannel } from '../database/event-channel';
 import type { ActivityRow, NewActivity } from './activity.entity';
 import { ActivityRepository } from './activity.repository';
 
@@ -20,11 +21,6 @@ export interface FlushEvent {
   readonly requests: number;
   readonly seconds: number;
   readonly committed: boolean;
-}
-
-/** What a metrics module listens to. */
-export interface ActivityWriterListener {
-  flushed(event: FlushEvent): void;
 }
 
 export interface ActivityWriterStats {
@@ -68,7 +64,8 @@ function isRowError(err: unknown): boolean {
  */
 @Injectable()
 export class ActivityWriter implements OnApplicationShutdown {
-  private readonly logger = new Logger(ActivityWriter.name);
+  /** Every transaction the writer ran, for its metrics. */
+  readonly flushed = new EventChannel<FlushEvent>('activities.writer.flushed');
   private readonly enabled: boolean;
   private readonly maxRows: number;
   private readonly waitMs: number;
@@ -79,7 +76,6 @@ export class ActivityWriter implements OnApplicationShutdown {
   private readonly flushing = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private closing = false;
-  private readonly listeners: ActivityWriterListener[] = [];
   private batches = 0;
   private failedBatches = 0;
   private committedRows = 0;
@@ -91,10 +87,6 @@ export class ActivityWriter implements OnApplicationShutdown {
     config: AppConfig,
   ) {
     ({ enabled: this.enabled, maxRows: this.maxRows, waitMs: this.waitMs } = config.activityBatch);
-  }
-
-  subscribe(listener: ActivityWriterListener): void {
-    this.listeners.push(listener);
   }
 
   /** Resolves with the stored rows, in order, once they are committed; rejects with the error of their statement. */
@@ -229,12 +221,6 @@ export class ActivityWriter implements OnApplicationShutdown {
     } else {
       this.failedBatches++;
     }
-    for (const listener of this.listeners) {
-      try {
-        listener.flushed(event);
-      } catch (err) {
-        this.logger.warn({ msg: 'activity writer listener failed', err });
-      }
-    }
+    this.flushed.publish(event);
   }
 }

@@ -2,8 +2,14 @@ import { performance } from 'node:perf_hooks';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { AppConfig } from '../config/app-config';
+import { EventChannel } from './event-channel';
 
-export type QueryListener = (operation: string, seconds: number, slow: boolean) => void;
+/** One statement that finished: its operation, how long it took, and whether that was slow. */
+export interface QueryEvent {
+  readonly operation: string;
+  readonly ms: number;
+  readonly slow: boolean;
+}
 
 const STATEMENT_LOG_MAX = 500;
 
@@ -32,14 +38,10 @@ export function normalizeStatement(sql: string): string {
 @Injectable()
 export class QueryObserver {
   private readonly logger = new Logger('SlowQuery');
-  private readonly listeners: QueryListener[] = [];
+  readonly executed = new EventChannel<QueryEvent>('db.query.executed');
   slowQueries = 0;
 
   constructor(private readonly config: AppConfig) {}
-
-  subscribe(listener: QueryListener): void {
-    this.listeners.push(listener);
-  }
 
   attach(pool: Pool): void {
     pool.on('connect', (client) => this.wrap(client));
@@ -78,6 +80,6 @@ export class QueryObserver {
       this.slowQueries++;
       this.logger.warn({ msg: 'slow query', operation, ms: Math.round(ms), statement: normalizeStatement(sql) });
     }
-    for (const listener of this.listeners) listener(operation, ms / 1000, slow);
+    this.executed.publish({ operation, ms, slow });
   }
 }

@@ -120,8 +120,8 @@ export class MetricsService implements OnModuleInit {
       labelNames: ['operation'],
       registers,
     });
-    this.queries.subscribe((operation, seconds, isSlow) => {
-      duration.observe({ operation }, seconds);
+    this.queries.executed.subscribe(({ operation, ms, slow: isSlow }) => {
+      duration.observe({ operation }, ms / 1000);
       if (isSlow) slow.inc({ operation });
     });
   }
@@ -158,6 +158,6 @@ export class MetricsService implements OnModuleInit {
       registers: [this.registry],
     });
     for (const tier of TIERS) rejections.inc({ tier }, 0);
-    this.rateLimits.onRejected((tier) => rejections.inc({ tier }));
+    this.rateLimits.rejection.subscribe((tier) => rejections.inc({ tier }));
   }
 }

@@ -1,18 +1,16 @@
 import { Injectable } from '@nestjs/common';
+import { EventChannel } from '../../database/event-channel';
 import type { Tier } from './rate-limit-step';
 
 /** Rejections per tier, for /metrics and the debug views. */
 @Injectable()
 export class RateLimitStats {
   readonly rejections = new Map<Tier, number>();
-  private readonly listeners: ((tier: Tier) => void)[] = [];
+  /** Each request answered 429, by the tier that refused it. */
+  readonly rejection = new EventChannel<Tier>('rate-limit.rejection');
 
   rejected(tier: Tier): void {
     this.rejections.set(tier, (this.rejections.get(tier) ?? 0) + 1);
-    for (const listener of this.listeners) listener(tier);
-  }
-
-  onRejected(listener: (tier: Tier) => void): void {
-    this.listeners.push(listener);
+    this.rejection.publish(tier);
   }
 }
