@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { ActivityWriter } from '../../src/activities/activity-writer';
-import { aUser, capturePoolQueries, createProject, tableCounts, TestUser } from '../support/factories';
+import { ERROR_SHAPE, TIMESTAMP } from '../support/assertions';
+import { anActivity, aUser, capturePoolQueries, createProject, tableCounts, TestUser } from '../support/factories';
 import { dropTestDatabase } from '../support/test-database';
 import { bootApp, TestApp } from '../support/test-app';
 
-const TIMESTAMP = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
-const ERROR_SHAPE = { statusCode: expect.any(Number), error: expect.any(String), message: expect.any(String), requestId: expect.any(String) };
 const KIB_64 = 64 * 1024;
 // Rate limits would turn the bursts below into 429s; they are tested on their own.
 const ENV = { RATE_LIMIT_ENABLED: 'false' };
@@ -19,10 +18,6 @@ interface ActivityBody {
   action: string;
   payload: unknown;
   createdAt: string;
-}
-
-function anActivity(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { agent: 'planner', action: `step-${randomUUID().slice(0, 8)}`, payload: { tokens: 12 }, ...overrides };
 }
 
 const activitiesUrl = (projectId: string) => `/api/projects/${projectId}/activities`;

@@ -8,6 +8,7 @@ import { FileController } from '../../src/files/file.controller';
 import { DebugController } from '../../src/debugging/debug.controller';
 import { PerformanceController } from '../../src/monitoring/performance.controller';
 import { ProjectController } from '../../src/projects/project.controller';
+import { dataDigest, expectCleanError } from '../support/assertions';
 import { aUser, createProject, TEST_PASSWORD, TestUser } from '../support/factories';
 import { declaredRoutes } from '../support/routes';
 import { bootApp, TestApp } from '../support/test-app';
@@ -306,21 +307,6 @@ function mustNotWrite(route: Route, caller: Caller, status: number): boolean {
 
 const ROWS = ROUTES.flatMap((route) => CALLERS.map((caller) => ({ route: route.name, caller, expected: expectedStatus(route, caller) })));
 
-const ERROR_KEYS = ['error', 'message', 'requestId', 'statusCode'];
-// SQL, driver class names or stack frames in an answer would tell an attacker about the internals.
-const INTERNALS = /\b(SELECT|INSERT|UPDATE|DELETE)\b|QueryFailedError|node_modules|\bat .+:\d+:\d+|\.ts:\d+/;
-
-/** Checks every error answer the same way: the one shape, echoing the request id, nothing internal. */
-function expectCleanError(res: { statusCode: number; body: string; headers: Record<string, unknown>; json(): any }): void {
-  expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-  const body = res.json();
-  expect(Object.keys(body).sort()).toEqual(ERROR_KEYS);
-  expect(body.statusCode).toBe(res.statusCode);
-  expect(body.requestId).toBe(res.headers['x-request-id']);
-  expect(typeof body.message).toBe('string');
-  expect(body.message).not.toMatch(INTERNALS);
-}
-
 describe('authorization matrix (real PostgreSQL)', () => {
   let sut: TestApp;
   let db: DataSource;
@@ -395,28 +381,13 @@ describe('authorization matrix (real PostgreSQL)', () => {
     return { marker, projectId: project.id, fileId: file.json().id };
   }
 
-  /**
-   * A digest of every row of every table. api_tokens.last_used_at is left out: a token's use is
-   * recorded by design whenever the token cache misses, and says nothing about what a request changed.
-   */
-  async function dataDigest(): Promise<Record<string, string>> {
-    const [row] = await db.query(`
-      SELECT (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM users t) AS users,
-             (SELECT md5(coalesce(string_agg((t.id, t.user_id, t.token_hash, t.created_at, t.revoked_at)::text, ',' ORDER BY t.id), ''))
-                FROM api_tokens t) AS api_tokens,
-             (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM projects t) AS projects,
-             (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM files t) AS files,
-             (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM agent_activities t) AS agent_activities`);
-    return row;
-  }
-
   describe(`every /api route x every caller (${ROUTES.length} routes x ${CALLERS.length} callers = ${ROWS.length} rows)`, () => {
     it.each(ROWS)('$route as $caller -> $expected', async ({ route: routeName, caller, expected }) => {
       const route = ROUTES.find((r) => r.name === routeName)!;
       const fixture = await aFixture();
       const ctx = { callerId: userOf(caller)?.id, ownerId: owner.id, ownerEmail: owner.email };
       const headers = await headersOf(caller, route);
-      const before = await dataDigest();
+      const before = await dataDigest(db);
 
       const res = await inject({ ...route.request(fixture, ctx), headers });
 
@@ -432,7 +403,7 @@ describe('authorization matrix (real PostgreSQL)', () => {
         expect(res.body).not.toContain(fixture.projectId);
         expect(res.body).not.toContain(fixture.fileId);
       }
-      if (mustNotWrite(route, caller, expected)) expect(await dataDigest()).toEqual(before);
+      if (mustNotWrite(route, caller, expected)) expect(await dataDigest(db)).toEqual(before);
       if (expected === 404) {
         // Another user's project answers exactly like one that does not exist: no existence oracle.
         const missing = await inject({ ...route.request({ ...fixture, projectId: randomUUID(), fileId: randomUUID() }, ctx), headers });

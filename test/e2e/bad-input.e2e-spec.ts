@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../src/config/app-config';
+import { dataDigest, INTERNALS } from '../support/assertions';
 import { aUser, createProject, tableCounts, TestUser } from '../support/factories';
 import { bootApp, TestApp } from '../support/test-app';
 
@@ -275,9 +276,6 @@ const ROWS: Row[] = [
   ['list activities: until with a -18:00 offset', (c) => ({ method: 'GET', url: `${activities(c)}?until=${q('2025-05-01T12:00:00-18:00')}` }), 400, /^until: must be a date-time with a time zone/],
 ];
 
-// SQL keywords, driver class names or stack frames in an answer would tell about the internals.
-const INTERNALS = /\b(SELECT|INSERT|UPDATE|DELETE)\b|QueryFailedError|node_modules|\bat .+:\d+:\d+|\.ts:\d+/;
-
 describe('bad input (real PostgreSQL)', () => {
   let sut: TestApp;
   let db: DataSource;
@@ -323,20 +321,7 @@ describe('bad input (real PostgreSQL)', () => {
     return sut.app.inject({ method: req.method, url: req.url, payload: req.payload, headers } as Inject);
   }
 
-  /**
-   * A digest of every row of every table. api_tokens.last_used_at is left out: a token's use is
-   * recorded by design whenever the token cache misses, and says nothing about what a request changed.
-   */
-  async function dataDigest(): Promise<string> {
-    const [row] = await db.query(`
-      SELECT (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM users t) AS users,
-             (SELECT md5(coalesce(string_agg((t.id, t.user_id, t.token_hash, t.created_at, t.revoked_at)::text, ',' ORDER BY t.id), ''))
-                FROM api_tokens t) AS api_tokens,
-             (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM projects t) AS projects,
-             (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM files t) AS files,
-             (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM agent_activities t) AS agent_activities`);
-    return JSON.stringify(row);
-  }
+  const digest = async () => JSON.stringify(await dataDigest(db));
 
   describe(`${ROWS.length} malformed requests, each a 4xx in the one error shape, none changing the database`, () => {
     let countsBefore: string;
@@ -344,7 +329,7 @@ describe('bad input (real PostgreSQL)', () => {
 
     beforeAll(async () => {
       countsBefore = JSON.stringify(await tableCounts(sut.app));
-      digestBefore = await dataDigest();
+      digestBefore = await digest();
     });
 
     it('has at least 60 rows, with unique labels', () => {
@@ -371,7 +356,7 @@ describe('bad input (real PostgreSQL)', () => {
     // Declared after the table, so Jest runs it once every row has run.
     it('left every table exactly as it was: same counts, same rows', async () => {
       expect(JSON.stringify(await tableCounts(sut.app))).toBe(countsBefore);
-      expect(await dataDigest()).toBe(digestBefore);
+      expect(await digest()).toBe(digestBefore);
     });
   });
 
@@ -382,13 +367,13 @@ describe('bad input (real PostgreSQL)', () => {
       ['file prefix', (c: Ctx) => `/api/projects/${c.projectId}/files?prefix=${q("'; DROP TABLE files; --")}`],
       ['file prefix with LIKE wildcards', (c: Ctx) => `/api/projects/${c.projectId}/files?prefix=${q('%')}`],
     ])('%s: taken literally, matches nothing and changes nothing', async (_label, url) => {
-      const before = await dataDigest();
+      const before = await digest();
 
       const res = await send({ method: 'GET', url: url(ctx) });
 
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({ items: [], nextCursor: null });
-      expect(await dataDigest()).toBe(before);
+      expect(await digest()).toBe(before);
     });
   });
 

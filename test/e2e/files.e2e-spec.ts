@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { aUser, capturePoolQueries, createProject, tableCounts, TestUser } from '../support/factories';
+import { ERROR_SHAPE, TIMESTAMP } from '../support/assertions';
+import { aFile, aUser, capturePoolQueries, createProject, tableCounts, TestUser } from '../support/factories';
 import { bootApp, TestApp } from '../support/test-app';
-
-const TIMESTAMP = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
-const ERROR_SHAPE = { statusCode: expect.any(Number), error: expect.any(String), message: expect.any(String), requestId: expect.any(String) };
 
 interface FileBody {
   id: string;
@@ -14,10 +12,6 @@ interface FileBody {
   language: string | null;
   createdAt: string;
   updatedAt: string;
-}
-
-function aFile(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { path: `src/${randomUUID().slice(0, 8)}.ts`, content: 'export const answer = 42;\n', language: 'typescript', ...overrides };
 }
 
 /** The order PostgreSQL's C collation gives: UTF-8 bytes. */
