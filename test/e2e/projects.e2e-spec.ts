@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { TIMESTAMP } from '../support/assertions';
 import { aProject, aUser, createProject, TestUser } from '../support/factories';
 import { bootApp, TestApp } from '../support/test-app';
 
@@ -33,7 +34,7 @@ describe('projects API (real PostgreSQL)', () => {
         name: 'Alpha',
         description: 'made by a test',
         status: 'draft',
-        createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/),
+        createdAt: TIMESTAMP,
         updatedAt: expect.any(String),
       });
       const rows = await db.query('SELECT user_id, name, status FROM projects WHERE id = $1', [body.id]);

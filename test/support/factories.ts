@@ -35,6 +35,16 @@ export function aProject(overrides: Record<string, unknown> = {}): Record<string
   return { name: `project ${randomUUID().slice(0, 8)}`, description: 'made by a test', ...overrides };
 }
 
+/** A file create body: a small TypeScript source at a fresh path. */
+export function aFile(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { path: `src/${randomUUID().slice(0, 8)}.ts`, content: 'export const answer = 42;\n', language: 'typescript', ...overrides };
+}
+
+/** An activity record body: one planner step with a small payload. */
+export function anActivity(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { agent: 'planner', action: `step-${randomUUID().slice(0, 8)}`, payload: { tokens: 12 }, ...overrides };
+}
+
 /** Creates a project through the API and returns its body. */
 export async function createProject(app: NestFastifyApplication, user: TestUser, overrides: Record<string, unknown> = {}) {
   const res = await app.inject({ method: 'POST', url: '/api/projects', headers: user.headers, payload: aProject(overrides) });

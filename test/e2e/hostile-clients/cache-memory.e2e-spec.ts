@@ -27,7 +27,7 @@ function caseVariant(uuid: string, n: number): string {
   return uuid.replace(/[a-f]/g, (c) => ((n >> bit++) & 1 ? c.toUpperCase() : c));
 }
 
-async function aFile(sut: TestApp, user: TestUser, projectId: string, content: string): Promise<string> {
+async function addFile(sut: TestApp, user: TestUser, projectId: string, content: string): Promise<string> {
   const res = await sut.app.inject({
     method: 'POST',
     url: `/api/projects/${projectId}/files`,
@@ -58,7 +58,7 @@ describe('cache memory against hostile clients (real PostgreSQL)', () => {
       // About 200 kB each by the estimate (2 bytes a character): under the 512 KiB per-entry cap
       // that an 8 MiB budget implies, and 60 of them are twice the 6 MiB the answers get of it.
       const files: string[] = [];
-      for (let i = 0; i < 60; i++) files.push(await aFile(sut, user, project.id, String(i % 10).repeat(100_000)));
+      for (let i = 0; i < 60; i++) files.push(await addFile(sut, user, project.id, String(i % 10).repeat(100_000)));
       const urls = files.map((file) => `/api/projects/${project.id}/files/${file}`);
       const before = retained();
 
@@ -98,7 +98,7 @@ describe('cache memory against hostile clients (real PostgreSQL)', () => {
     try {
       const user = await aUser(sut.app);
       const project = await createProject(sut.app, user);
-      const file = await aFile(sut, user, project.id, 'x'.repeat(1000));
+      const file = await addFile(sut, user, project.id, 'x'.repeat(1000));
       const [lower, ...others] = variants(project.id, [file], 8);
 
       const first = await sut.app.inject({ method: 'GET', url: lower, headers: user.headers });
@@ -119,7 +119,7 @@ describe('cache memory against hostile clients (real PostgreSQL)', () => {
       const project = await createProject(sut.app, user);
       // 1 MiB of control characters: about 6 MB as JSON, 12 MB by the estimate, over the 4 MiB cap.
       const content = '\u0001'.repeat(MiB);
-      const files = [await aFile(sut, user, project.id, content), await aFile(sut, user, project.id, content)];
+      const files = [await addFile(sut, user, project.id, content), await addFile(sut, user, project.id, content)];
       const urls = variants(project.id, files, 40);
       const cache = sut.app.get(CacheService);
       const before = retained();
