@@ -4,21 +4,7 @@ import { ActivityWriter } from '../../../src/activities/activity-writer';
 import { anActivity, aUser, createProject, TestUser } from '../../support/factories';
 import { dropTestDatabase } from '../../support/test-database';
 import { bootApp, TestApp } from '../../support/test-app';
-
-// Rate limits would turn the bursts below into 429s; they are tested on their own.
-const ENV = { RATE_LIMIT_ENABLED: 'false' };
-
-interface ActivityBody {
-  id: string;
-  projectId: string;
-  agent: string;
-  action: string;
-  payload: unknown;
-  createdAt: string;
-}
-
-const activitiesUrl = (projectId: string) => `/api/projects/${projectId}/activities`;
-const batchUrl = (projectId: string) => `/api/projects/${projectId}/activities/batch`;
+import { activitiesUrl, ActivityBody, batchUrl, ENV, storedRow } from './activities.support';
 
 async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -47,11 +33,6 @@ describe('activities API (real PostgreSQL)', () => {
 
   const inject = (...args: Parameters<TestApp['app']['inject']>) => sut.app.inject(...args);
 
-  async function storedRow(id: string) {
-    const rows = await db.query(`SELECT project_id, agent, action, payload, created_at FROM agent_activities WHERE id = $1`, [id]);
-    return rows[0];
-  }
-
   describe('group commit', () => {
     it('answers 500 concurrent POSTs with 500 committed rows, each visible when its answer arrives, in far fewer statements', async () => {
       const project = await createProject(sut.app, alice);
@@ -63,7 +44,7 @@ describe('activities API (real PostgreSQL)', () => {
           inject({ method: 'POST', url: activitiesUrl(project.id), headers: alice.headers, payload: anActivity({ action: `burst-${i}`, payload: { i } }) }).then(
             async (res) => {
               // Read right as the answer lands: an acknowledged row must already be committed.
-              if (res.statusCode === 201 && i % 10 === 0) visibleOnAnswer.push((await storedRow(res.json().id)) !== undefined);
+              if (res.statusCode === 201 && i % 10 === 0) visibleOnAnswer.push((await storedRow(db, res.json().id)) !== undefined);
               return res;
             },
           ),

@@ -3,28 +3,7 @@ import { DataSource } from 'typeorm';
 import { ERROR_SHAPE } from '../../support/assertions';
 import { anActivity, aUser, capturePoolQueries, createProject, tableCounts, TestUser } from '../../support/factories';
 import { bootApp, TestApp } from '../../support/test-app';
-
-// Rate limits would turn the bursts below into 429s; they are tested on their own.
-const ENV = { RATE_LIMIT_ENABLED: 'false' };
-
-interface ActivityBody {
-  id: string;
-  projectId: string;
-  agent: string;
-  action: string;
-  payload: unknown;
-  createdAt: string;
-}
-
-const activitiesUrl = (projectId: string) => `/api/projects/${projectId}/activities`;
-const batchUrl = (projectId: string) => `/api/projects/${projectId}/activities/batch`;
-
-/** Keyset order: createdAt, then the bigint id. */
-function compareRows(a: ActivityBody, b: ActivityBody): number {
-  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
-  const diff = BigInt(a.id) - BigInt(b.id);
-  return diff < 0n ? -1 : diff > 0n ? 1 : 0;
-}
+import { activitiesUrl, ActivityBody, batchUrl, compareRows, ENV, record, recordMany } from './activities.support';
 
 type PlanNode = Record<string, unknown> & { Plans?: PlanNode[] };
 
@@ -50,18 +29,6 @@ describe('activities API (real PostgreSQL)', () => {
   });
 
   const inject = (...args: Parameters<TestApp['app']['inject']>) => sut.app.inject(...args);
-
-  async function record(user: TestUser, projectId: string, overrides: Record<string, unknown> = {}): Promise<ActivityBody> {
-    const res = await inject({ method: 'POST', url: activitiesUrl(projectId), headers: user.headers, payload: anActivity(overrides) });
-    if (res.statusCode !== 201) throw new Error(`activity not recorded: ${res.statusCode} ${res.body}`);
-    return res.json();
-  }
-
-  async function recordMany(user: TestUser, projectId: string, items: Record<string, unknown>[]): Promise<ActivityBody[]> {
-    const res = await inject({ method: 'POST', url: batchUrl(projectId), headers: user.headers, payload: { items } });
-    if (res.statusCode !== 201) throw new Error(`activities not recorded: ${res.statusCode} ${res.body}`);
-    return res.json().items;
-  }
 
   async function listPage(user: TestUser, projectId: string, query: Record<string, string | number>) {
     const qs = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
@@ -89,11 +56,11 @@ describe('activities API (real PostgreSQL)', () => {
     it('pages newest first by default and oldest first with order=asc, never repeating or skipping a row while others insert', async () => {
       const project = await createProject(sut.app, alice);
       const seeded: ActivityBody[] = [];
-      for (let b = 0; b < 4; b++) seeded.push(...(await recordMany(alice, project.id, Array.from({ length: 15 }, () => anActivity()))));
-      for (let s = 0; s < 20; s++) seeded.push(await record(alice, project.id));
+      for (let b = 0; b < 4; b++) seeded.push(...(await recordMany(sut.app, alice, project.id, Array.from({ length: 15 }, () => anActivity()))));
+      for (let s = 0; s < 20; s++) seeded.push(await record(sut.app, alice, project.id));
       const inserts: Promise<ActivityBody>[] = [];
       const insertMeanwhile = () => {
-        if (inserts.length < 40) inserts.push(record(alice, project.id, { action: 'meanwhile' }));
+        if (inserts.length < 40) inserts.push(record(sut.app, alice, project.id, { action: 'meanwhile' }));
       };
 
       for (const order of ['desc', 'asc'] as const) {
@@ -121,7 +88,7 @@ describe('activities API (real PostgreSQL)', () => {
         ['coder', 'read'],
         ['planner', 'read'],
       ]) {
-        rows.push(await record(alice, project.id, { agent, action }));
+        rows.push(await record(sut.app, alice, project.id, { agent, action }));
       }
       const ids = async (query: Record<string, string | number>) => (await listAll(alice, project.id, { limit: 2, ...query })).items.map((i) => i.action + ':' + i.agent + ':' + rows.findIndex((r) => r.id === i.id));
 
@@ -138,7 +105,7 @@ describe('activities API (real PostgreSQL)', () => {
     it('answers the default page of 20 with a cursor, and an empty list for a project without activities', async () => {
       const project = await createProject(sut.app, alice);
       const empty = await createProject(sut.app, alice);
-      await recordMany(alice, project.id, Array.from({ length: 21 }, () => anActivity()));
+      await recordMany(sut.app, alice, project.id, Array.from({ length: 21 }, () => anActivity()));
 
       const full = await listPage(alice, project.id, {});
       const none = await listPage(alice, empty.id, {});
@@ -151,7 +118,7 @@ describe('activities API (real PostgreSQL)', () => {
     it('answers 400 for a cursor that was tampered with or belongs to another list', async () => {
       const project = await createProject(sut.app, alice);
       const other = await createProject(sut.app, alice);
-      await recordMany(alice, project.id, Array.from({ length: 3 }, () => anActivity({ agent: 'planner' })));
+      await recordMany(sut.app, alice, project.id, Array.from({ length: 3 }, () => anActivity({ agent: 'planner' })));
       const cursor: string = (await listPage(alice, project.id, { limit: 1, agent: 'planner' })).json().nextCursor;
       const [body, signature] = cursor.split('.');
       const forged = Buffer.from(JSON.stringify(['2999-01-01T00:00:00.000000Z', '1'])).toString('base64url');
@@ -197,7 +164,7 @@ describe('activities API (real PostgreSQL)', () => {
 
     it('reads a page after any cursor as one range scan of the (project_id, created_at, id) index, without sorting or OFFSET', async () => {
       const project = await createProject(sut.app, alice);
-      for (let b = 0; b < 2; b++) await recordMany(alice, project.id, Array.from({ length: 1000 }, () => anActivity()));
+      for (let b = 0; b < 2; b++) await recordMany(sut.app, alice, project.id, Array.from({ length: 1000 }, () => anActivity()));
       await db.query('ANALYZE agent_activities');
       for (const order of ['asc', 'desc']) {
           const query = { limit: 20, order, since: '2000-01-01T00:00:00Z' };
@@ -229,7 +196,7 @@ describe('activities API (real PostgreSQL)', () => {
   describe('ownership', () => {
     it("answers 404 on every route for another user's project or a missing one, and writes nothing", async () => {
       const project = await createProject(sut.app, alice);
-      await record(alice, project.id);
+      await record(sut.app, alice, project.id);
       const before = await tableCounts(sut.app);
 
       for (const projectId of [project.id, randomUUID()]) {

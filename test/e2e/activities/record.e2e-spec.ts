@@ -3,29 +3,9 @@ import { ActivityWriter } from '../../../src/activities/activity-writer';
 import { ERROR_SHAPE, TIMESTAMP } from '../../support/assertions';
 import { anActivity, aUser, createProject, tableCounts, TestUser } from '../../support/factories';
 import { bootApp, TestApp } from '../../support/test-app';
+import { activitiesUrl, ActivityBody, batchUrl, compareRows, ENV, record, recordMany, storedRow } from './activities.support';
 
 const KIB_64 = 64 * 1024;
-// Rate limits would turn the bursts below into 429s; they are tested on their own.
-const ENV = { RATE_LIMIT_ENABLED: 'false' };
-
-interface ActivityBody {
-  id: string;
-  projectId: string;
-  agent: string;
-  action: string;
-  payload: unknown;
-  createdAt: string;
-}
-
-const activitiesUrl = (projectId: string) => `/api/projects/${projectId}/activities`;
-const batchUrl = (projectId: string) => `/api/projects/${projectId}/activities/batch`;
-
-/** Keyset order: createdAt, then the bigint id. */
-function compareRows(a: ActivityBody, b: ActivityBody): number {
-  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
-  const diff = BigInt(a.id) - BigInt(b.id);
-  return diff < 0n ? -1 : diff > 0n ? 1 : 0;
-}
 
 describe('activities API (real PostgreSQL)', () => {
   let sut: TestApp;
@@ -45,23 +25,6 @@ describe('activities API (real PostgreSQL)', () => {
   });
 
   const inject = (...args: Parameters<TestApp['app']['inject']>) => sut.app.inject(...args);
-
-  async function record(user: TestUser, projectId: string, overrides: Record<string, unknown> = {}): Promise<ActivityBody> {
-    const res = await inject({ method: 'POST', url: activitiesUrl(projectId), headers: user.headers, payload: anActivity(overrides) });
-    if (res.statusCode !== 201) throw new Error(`activity not recorded: ${res.statusCode} ${res.body}`);
-    return res.json();
-  }
-
-  async function recordMany(user: TestUser, projectId: string, items: Record<string, unknown>[]): Promise<ActivityBody[]> {
-    const res = await inject({ method: 'POST', url: batchUrl(projectId), headers: user.headers, payload: { items } });
-    if (res.statusCode !== 201) throw new Error(`activities not recorded: ${res.statusCode} ${res.body}`);
-    return res.json().items;
-  }
-
-  async function storedRow(id: string) {
-    const rows = await db.query(`SELECT project_id, agent, action, payload, created_at FROM agent_activities WHERE id = $1`, [id]);
-    return rows[0];
-  }
 
   describe('POST /api/projects/:id/activities', () => {
     it('stores the activity and answers the committed row', async () => {
@@ -84,7 +47,7 @@ describe('activities API (real PostgreSQL)', () => {
         payload: { path: 'src/a.ts', lines: [1, 2] },
         createdAt: TIMESTAMP,
       });
-      expect(await storedRow(body.id)).toEqual({
+      expect(await storedRow(db, body.id)).toEqual({
         project_id: project.id,
         agent: 'coder',
         action: 'file.edited',
@@ -103,16 +66,16 @@ describe('activities API (real PostgreSQL)', () => {
     ])('accepts %s as payload and gives it back as stored', async (_kind, payload) => {
       const project = await createProject(sut.app, alice);
 
-      const body = await record(alice, project.id, { payload });
+      const body = await record(sut.app, alice, project.id, { payload });
 
       expect(body.payload).toEqual(payload);
-      expect((await storedRow(body.id)).payload).toEqual(payload);
+      expect((await storedRow(db, body.id)).payload).toEqual(payload);
     });
 
     it('stores an absent payload as SQL NULL', async () => {
       const project = await createProject(sut.app, alice);
 
-      const body = await record(alice, project.id, { payload: undefined });
+      const body = await record(sut.app, alice, project.id, { payload: undefined });
 
       expect(body.payload).toBeNull();
       const [row] = await db.query(`SELECT payload IS NULL AS missing FROM agent_activities WHERE id = $1`, [body.id]);
@@ -156,7 +119,7 @@ describe('activities API (real PostgreSQL)', () => {
     it('accepts a 100-character agent and action', async () => {
       const project = await createProject(sut.app, alice);
 
-      const body = await record(alice, project.id, { agent: 'g'.repeat(100), action: 'a'.repeat(100) });
+      const body = await record(sut.app, alice, project.id, { agent: 'g'.repeat(100), action: 'a'.repeat(100) });
 
       expect(body.agent).toHaveLength(100);
       expect(body.action).toHaveLength(100);
@@ -190,7 +153,7 @@ describe('activities API (real PostgreSQL)', () => {
       const before = writer.stats();
       const items = Array.from({ length: 1000 }, (_, i) => anActivity({ action: `n${i}`, payload: { i } }));
 
-      const rows = await recordMany(alice, project.id, items);
+      const rows = await recordMany(sut.app, alice, project.id, items);
 
       expect(rows.map((r) => r.action)).toEqual(items.map((i) => i.action));
       expect(new Set(rows.map((r) => r.createdAt)).size).toBe(1);

@@ -3,16 +3,7 @@ import { DataSource } from 'typeorm';
 import { ERROR_SHAPE, TIMESTAMP } from '../../support/assertions';
 import { aFile, aUser, createProject, tableCounts, TestUser } from '../../support/factories';
 import { bootApp, TestApp } from '../../support/test-app';
-
-interface FileBody {
-  id: string;
-  path: string;
-  content: string;
-  sizeBytes: number;
-  language: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+import { addFile, fileRow, filesUrl, fileUrl } from './files.support';
 
 describe('files API (real PostgreSQL)', () => {
   let sut: TestApp;
@@ -30,23 +21,6 @@ describe('files API (real PostgreSQL)', () => {
   });
 
   const inject = (...args: Parameters<TestApp['app']['inject']>) => sut.app.inject(...args);
-  const filesUrl = (projectId: string) => `/api/projects/${projectId}/files`;
-  const fileUrl = (projectId: string, fileId: string) => `/api/projects/${projectId}/files/${fileId}`;
-
-  async function addFile(user: TestUser, projectId: string, overrides: Record<string, unknown> = {}): Promise<FileBody> {
-    const res = await inject({ method: 'POST', url: filesUrl(projectId), headers: user.headers, payload: aFile(overrides) });
-    if (res.statusCode !== 201) throw new Error(`file not created: ${res.statusCode} ${res.body}`);
-    return res.json();
-  }
-
-  async function fileRow(id: string) {
-    const rows = await db.query(
-      `SELECT project_id, path, content, size_bytes, octet_length(content) AS octets, language, created_at::text, updated_at::text
-         FROM files WHERE id = $1`,
-      [id],
-    );
-    return rows[0];
-  }
 
   describe('POST /api/projects/:id/files', () => {
     it('creates a file, answers it with its content and stores it in the project', async () => {
@@ -70,7 +44,7 @@ describe('files API (real PostgreSQL)', () => {
         createdAt: TIMESTAMP,
         updatedAt: TIMESTAMP,
       });
-      expect(await fileRow(body.id)).toMatchObject({
+      expect(await fileRow(db, body.id)).toMatchObject({
         project_id: project.id,
         path: 'src/main.ts',
         content: 'console.log(1);\n',
@@ -83,18 +57,18 @@ describe('files API (real PostgreSQL)', () => {
       const project = await createProject(sut.app, alice);
       const content = 'héllo wörld — 世界 📄\n';
 
-      const body = await addFile(alice, project.id, { content, language: undefined });
+      const body = await addFile(sut.app, alice, project.id, { content, language: undefined });
 
       expect(content.length).toBe(20);
       expect(body.sizeBytes).toBe(30);
       expect(body.content).toBe(content);
       expect(body.language).toBeNull();
-      expect(await fileRow(body.id)).toMatchObject({ content, size_bytes: 30, octets: 30, language: null });
+      expect(await fileRow(db, body.id)).toMatchObject({ content, size_bytes: 30, octets: 30, language: null });
     });
 
     it('answers 409 for a path the project already has, and writes nothing', async () => {
       const project = await createProject(sut.app, alice);
-      await addFile(alice, project.id, { path: 'README.md' });
+      await addFile(sut.app, alice, project.id, { path: 'README.md' });
       const before = await tableCounts(sut.app);
 
       const res = await inject({ method: 'POST', url: filesUrl(project.id), headers: alice.headers, payload: aFile({ path: 'README.md' }) });
@@ -107,10 +81,10 @@ describe('files API (real PostgreSQL)', () => {
     it('compares paths exactly: another case or another project is not a duplicate', async () => {
       const project = await createProject(sut.app, alice);
       const other = await createProject(sut.app, alice);
-      await addFile(alice, project.id, { path: 'README.md' });
+      await addFile(sut.app, alice, project.id, { path: 'README.md' });
 
-      await addFile(alice, project.id, { path: 'readme.md' });
-      await addFile(alice, other.id, { path: 'README.md' });
+      await addFile(sut.app, alice, project.id, { path: 'readme.md' });
+      await addFile(sut.app, alice, other.id, { path: 'README.md' });
 
       const rows = await db.query(`SELECT project_id, path FROM files WHERE project_id = ANY($1::uuid[]) ORDER BY project_id, path`, [
         [project.id, other.id],
@@ -193,7 +167,7 @@ describe('files API (real PostgreSQL)', () => {
   describe('GET /api/projects/:id/files/:fileId', () => {
     it('answers the file with its content', async () => {
       const project = await createProject(sut.app, alice);
-      const created = await addFile(alice, project.id, { path: 'docs/guide.md', content: '# Guide\n', language: 'markdown' });
+      const created = await addFile(sut.app, alice, project.id, { path: 'docs/guide.md', content: '# Guide\n', language: 'markdown' });
 
       const res = await inject({ method: 'GET', url: fileUrl(project.id, created.id), headers: alice.headers });
 
@@ -204,7 +178,7 @@ describe('files API (real PostgreSQL)', () => {
     it('answers 404 for a file of another project of the same owner', async () => {
       const project = await createProject(sut.app, alice);
       const other = await createProject(sut.app, alice);
-      const file = await addFile(alice, other.id);
+      const file = await addFile(sut.app, alice, other.id);
 
       const res = await inject({ method: 'GET', url: fileUrl(project.id, file.id), headers: alice.headers });
 

@@ -3,16 +3,7 @@ import { DataSource } from 'typeorm';
 import { ERROR_SHAPE, TIMESTAMP } from '../../support/assertions';
 import { aFile, aUser, capturePoolQueries, createProject, tableCounts, TestUser } from '../../support/factories';
 import { bootApp, TestApp } from '../../support/test-app';
-
-interface FileBody {
-  id: string;
-  path: string;
-  content: string;
-  sizeBytes: number;
-  language: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+import { addFile, FileBody, fileRow, filesUrl, fileUrl } from './files.support';
 
 /** The order PostgreSQL's C collation gives: UTF-8 bytes. */
 function byteOrder(a: string, b: string): number {
@@ -37,23 +28,6 @@ describe('files API (real PostgreSQL)', () => {
   });
 
   const inject = (...args: Parameters<TestApp['app']['inject']>) => sut.app.inject(...args);
-  const filesUrl = (projectId: string) => `/api/projects/${projectId}/files`;
-  const fileUrl = (projectId: string, fileId: string) => `/api/projects/${projectId}/files/${fileId}`;
-
-  async function addFile(user: TestUser, projectId: string, overrides: Record<string, unknown> = {}): Promise<FileBody> {
-    const res = await inject({ method: 'POST', url: filesUrl(projectId), headers: user.headers, payload: aFile(overrides) });
-    if (res.statusCode !== 201) throw new Error(`file not created: ${res.statusCode} ${res.body}`);
-    return res.json();
-  }
-
-  async function fileRow(id: string) {
-    const rows = await db.query(
-      `SELECT project_id, path, content, size_bytes, octet_length(content) AS octets, language, created_at::text, updated_at::text
-         FROM files WHERE id = $1`,
-      [id],
-    );
-    return rows[0];
-  }
 
   async function listAll(user: TestUser, projectId: string, query: string): Promise<{ paths: string[]; pages: number }> {
     const paths: string[] = [];
@@ -75,7 +49,7 @@ describe('files API (real PostgreSQL)', () => {
     it('lists metadata without content, in byte order of the path', async () => {
       const project = await createProject(sut.app, alice);
       const paths = ['b.txt', 'B.txt', 'a/z.txt', 'a.txt', '_x', 'Z', 'é.txt', 'e.txt', '📄.md', '\uffef.txt'];
-      for (const path of paths) await addFile(alice, project.id, { path });
+      for (const path of paths) await addFile(sut.app, alice, project.id, { path });
 
       const res = await inject({ method: 'GET', url: filesUrl(project.id), headers: alice.headers });
 
@@ -96,7 +70,7 @@ describe('files API (real PostgreSQL)', () => {
     it('pages through 60 files with limit 7: every file exactly once, in path order', async () => {
       const project = await createProject(sut.app, alice);
       const paths = Array.from({ length: 60 }, (_, i) => `dir${i % 3}/file-${String(i).padStart(2, '0')}.txt`);
-      for (const path of paths) await addFile(alice, project.id, { path });
+      for (const path of paths) await addFile(sut.app, alice, project.id, { path });
 
       const { paths: listed, pages } = await listAll(alice, project.id, 'limit=7');
 
@@ -106,7 +80,7 @@ describe('files API (real PostgreSQL)', () => {
 
     it('pages 20 at a time by default', async () => {
       const project = await createProject(sut.app, alice);
-      for (let i = 0; i < 21; i++) await addFile(alice, project.id, { path: `f${String(i).padStart(2, '0')}` });
+      for (let i = 0; i < 21; i++) await addFile(sut.app, alice, project.id, { path: `f${String(i).padStart(2, '0')}` });
 
       const res = await inject({ method: 'GET', url: filesUrl(project.id), headers: alice.headers });
 
@@ -117,7 +91,7 @@ describe('files API (real PostgreSQL)', () => {
     it('filters by a literal prefix: % _ and \\ are not wildcards', async () => {
       const project = await createProject(sut.app, alice);
       const paths = ['src/a.ts', 'src/b/c.ts', 'srcx.ts', 'docs/src/a.md', '50%_off/a', '50%_offer', '50%Xoff/b', '50X_off', 'a_b', 'aXb', 'w\\in', 'wXin'];
-      for (const path of paths) await addFile(alice, project.id, { path });
+      for (const path of paths) await addFile(sut.app, alice, project.id, { path });
       const list = async (prefix: string) => (await listAll(alice, project.id, `limit=1&prefix=${encodeURIComponent(prefix)}`)).paths;
 
       expect(await list('src/')).toEqual(['src/a.ts', 'src/b/c.ts']);
@@ -132,8 +106,8 @@ describe('files API (real PostgreSQL)', () => {
 
     it('serves the prefix filter, the keyset and the order from the (project_id, path COLLATE "C") index', async () => {
       const project = await createProject(sut.app, alice);
-      await addFile(alice, project.id, { path: 'src/a.ts' });
-      await addFile(alice, project.id, { path: 'src/b.ts' });
+      await addFile(sut.app, alice, project.id, { path: 'src/a.ts' });
+      await addFile(sut.app, alice, project.id, { path: 'src/b.ts' });
       const url = `${filesUrl(project.id)}?prefix=src%2F&limit=1`;
       const { nextCursor } = (await inject({ method: 'GET', url, headers: alice.headers })).json();
       const calls = await capturePoolQueries(sut.app, () =>
@@ -157,7 +131,7 @@ describe('files API (real PostgreSQL)', () => {
 
     it('answers 400 for a tampered cursor', async () => {
       const project = await createProject(sut.app, alice);
-      for (let i = 0; i < 3; i++) await addFile(alice, project.id);
+      for (let i = 0; i < 3; i++) await addFile(sut.app, alice, project.id);
       const { nextCursor } = (await inject({ method: 'GET', url: `${filesUrl(project.id)}?limit=1`, headers: alice.headers })).json();
       const [body, signature] = nextCursor.split('.');
       const forged = `${Buffer.from(JSON.stringify(['', randomUUID()])).toString('base64url')}.${signature}`;
@@ -173,8 +147,8 @@ describe('files API (real PostgreSQL)', () => {
       const project = await createProject(sut.app, alice);
       const other = await createProject(sut.app, alice);
       for (let i = 0; i < 3; i++) {
-        await addFile(alice, project.id, { path: `src/${i}` });
-        await addFile(alice, other.id, { path: `src/${i}` });
+        await addFile(sut.app, alice, project.id, { path: `src/${i}` });
+        await addFile(sut.app, alice, other.id, { path: `src/${i}` });
       }
       const { nextCursor } = (await inject({ method: 'GET', url: `${filesUrl(project.id)}?limit=1`, headers: alice.headers })).json();
 
@@ -220,9 +194,9 @@ describe('files API (real PostgreSQL)', () => {
   describe("another user's project", () => {
     it('answers 404 on every route, exactly like a missing one, and changes nothing', async () => {
       const project = await createProject(sut.app, alice);
-      const file = await addFile(alice, project.id, { path: 'secret.txt', content: 'alice only' });
+      const file = await addFile(sut.app, alice, project.id, { path: 'secret.txt', content: 'alice only' });
       const before = await tableCounts(sut.app);
-      const row = await fileRow(file.id);
+      const row = await fileRow(db, file.id);
       const routes = (projectId: string, fileId: string) => ({
         create: { method: 'POST' as const, url: filesUrl(projectId), payload: aFile({ path: 'secret.txt' }) },
         list: { method: 'GET' as const, url: filesUrl(projectId) },
@@ -240,13 +214,13 @@ describe('files API (real PostgreSQL)', () => {
         expect([name, bobs.statusCode, withoutRequestId(bobs.json())]).toEqual([name, 404, withoutRequestId(nobodys.json())]);
       }
       expect(await tableCounts(sut.app)).toEqual(before);
-      expect(await fileRow(file.id)).toEqual(row);
+      expect(await fileRow(db, file.id)).toEqual(row);
     });
 
     it("answers 404, not a page, for a cursor of alice's list used by bob", async () => {
       const project = await createProject(sut.app, alice);
-      await addFile(alice, project.id);
-      await addFile(alice, project.id);
+      await addFile(sut.app, alice, project.id);
+      await addFile(sut.app, alice, project.id);
       const { nextCursor } = (await inject({ method: 'GET', url: `${filesUrl(project.id)}?limit=1`, headers: alice.headers })).json();
 
       const res = await inject({ method: 'GET', url: `${filesUrl(project.id)}?cursor=${encodeURIComponent(nextCursor)}`, headers: bob.headers });
@@ -257,7 +231,7 @@ describe('files API (real PostgreSQL)', () => {
 
     it("answers 404 for alice's file id through bob's own project", async () => {
       const project = await createProject(sut.app, alice);
-      const file = await addFile(alice, project.id);
+      const file = await addFile(sut.app, alice, project.id);
       const bobs = await createProject(sut.app, bob);
 
       const get = await inject({ method: 'GET', url: fileUrl(bobs.id, file.id), headers: bob.headers });
@@ -265,7 +239,7 @@ describe('files API (real PostgreSQL)', () => {
 
       expect(get.statusCode).toBe(404);
       expect(del.statusCode).toBe(404);
-      expect(await fileRow(file.id)).toBeDefined();
+      expect(await fileRow(db, file.id)).toBeDefined();
     });
   });
 });

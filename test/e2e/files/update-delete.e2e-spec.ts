@@ -1,18 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ERROR_SHAPE, TIMESTAMP } from '../../support/assertions';
-import { aFile, aUser, createProject, TestUser } from '../../support/factories';
+import { aUser, createProject, TestUser } from '../../support/factories';
 import { bootApp, TestApp } from '../../support/test-app';
-
-interface FileBody {
-  id: string;
-  path: string;
-  content: string;
-  sizeBytes: number;
-  language: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+import { addFile, fileRow, fileUrl } from './files.support';
 
 describe('files API (real PostgreSQL)', () => {
   let sut: TestApp;
@@ -30,28 +21,11 @@ describe('files API (real PostgreSQL)', () => {
   });
 
   const inject = (...args: Parameters<TestApp['app']['inject']>) => sut.app.inject(...args);
-  const filesUrl = (projectId: string) => `/api/projects/${projectId}/files`;
-  const fileUrl = (projectId: string, fileId: string) => `/api/projects/${projectId}/files/${fileId}`;
-
-  async function addFile(user: TestUser, projectId: string, overrides: Record<string, unknown> = {}): Promise<FileBody> {
-    const res = await inject({ method: 'POST', url: filesUrl(projectId), headers: user.headers, payload: aFile(overrides) });
-    if (res.statusCode !== 201) throw new Error(`file not created: ${res.statusCode} ${res.body}`);
-    return res.json();
-  }
-
-  async function fileRow(id: string) {
-    const rows = await db.query(
-      `SELECT project_id, path, content, size_bytes, octet_length(content) AS octets, language, created_at::text, updated_at::text
-         FROM files WHERE id = $1`,
-      [id],
-    );
-    return rows[0];
-  }
 
   describe('PATCH /api/projects/:id/files/:fileId', () => {
     it('renames a file and replaces its content, recomputing the size and the update time', async () => {
       const project = await createProject(sut.app, alice);
-      const created = await addFile(alice, project.id, { path: 'a.txt', content: 'abc', language: 'text' });
+      const created = await addFile(sut.app, alice, project.id, { path: 'a.txt', content: 'abc', language: 'text' });
 
       const res = await inject({
         method: 'PATCH',
@@ -72,12 +46,12 @@ describe('files API (real PostgreSQL)', () => {
         updatedAt: TIMESTAMP,
       });
       expect(body.updatedAt > created.updatedAt).toBe(true);
-      expect(await fileRow(created.id)).toMatchObject({ path: 'b/c.txt', content: 'ünïcødé 📄', size_bytes: 16, octets: 16, language: 'text' });
+      expect(await fileRow(db, created.id)).toMatchObject({ path: 'b/c.txt', content: 'ünïcødé 📄', size_bytes: 16, octets: 16, language: 'text' });
     });
 
     it('changes only the language, and null clears it', async () => {
       const project = await createProject(sut.app, alice);
-      const created = await addFile(alice, project.id, { content: 'x = 1\n', language: 'python' });
+      const created = await addFile(sut.app, alice, project.id, { content: 'x = 1\n', language: 'python' });
 
       const changed = await inject({ method: 'PATCH', url: fileUrl(project.id, created.id), headers: alice.headers, payload: { language: 'ruby' } });
       const cleared = await inject({ method: 'PATCH', url: fileUrl(project.id, created.id), headers: alice.headers, payload: { language: null } });
@@ -86,12 +60,12 @@ describe('files API (real PostgreSQL)', () => {
       expect(changed.json()).toMatchObject({ path: created.path, content: 'x = 1\n', sizeBytes: 6, language: 'ruby' });
       expect(cleared.statusCode).toBe(200);
       expect(cleared.json().language).toBeNull();
-      expect(await fileRow(created.id)).toMatchObject({ path: created.path, content: 'x = 1\n', size_bytes: 6, language: null });
+      expect(await fileRow(db, created.id)).toMatchObject({ path: created.path, content: 'x = 1\n', size_bytes: 6, language: null });
     });
 
     it('keeps a file at its own path without a conflict', async () => {
       const project = await createProject(sut.app, alice);
-      const created = await addFile(alice, project.id);
+      const created = await addFile(sut.app, alice, project.id);
 
       const res = await inject({ method: 'PATCH', url: fileUrl(project.id, created.id), headers: alice.headers, payload: { path: created.path } });
 
@@ -100,9 +74,9 @@ describe('files API (real PostgreSQL)', () => {
 
     it('answers 409 for a path another file of the project has, and changes nothing', async () => {
       const project = await createProject(sut.app, alice);
-      await addFile(alice, project.id, { path: 'taken.txt' });
-      const file = await addFile(alice, project.id, { path: 'free.txt' });
-      const before = await fileRow(file.id);
+      await addFile(sut.app, alice, project.id, { path: 'taken.txt' });
+      const file = await addFile(sut.app, alice, project.id, { path: 'free.txt' });
+      const before = await fileRow(db, file.id);
 
       const res = await inject({
         method: 'PATCH',
@@ -113,7 +87,7 @@ describe('files API (real PostgreSQL)', () => {
 
       expect(res.statusCode).toBe(409);
       expect(res.json().message).toBe('path: this project already has a file at "taken.txt"');
-      expect(await fileRow(file.id)).toEqual(before);
+      expect(await fileRow(db, file.id)).toEqual(before);
     });
 
     it.each([
@@ -123,14 +97,14 @@ describe('files API (real PostgreSQL)', () => {
       ['a null content', { content: null }, 'content: must be a string'],
     ])('answers 400 for %s and changes nothing', async (_label, payload, message) => {
       const project = await createProject(sut.app, alice);
-      const file = await addFile(alice, project.id);
-      const before = await fileRow(file.id);
+      const file = await addFile(sut.app, alice, project.id);
+      const before = await fileRow(db, file.id);
 
       const res = await inject({ method: 'PATCH', url: fileUrl(project.id, file.id), headers: alice.headers, payload });
 
       expect(res.statusCode).toBe(400);
       expect(res.json()).toEqual({ ...ERROR_SHAPE, statusCode: 400, error: 'Bad Request', message });
-      expect(await fileRow(file.id)).toEqual(before);
+      expect(await fileRow(db, file.id)).toEqual(before);
     });
 
     it('answers 404 for a file that does not exist', async () => {
@@ -146,15 +120,15 @@ describe('files API (real PostgreSQL)', () => {
   describe('DELETE /api/projects/:id/files/:fileId', () => {
     it('deletes the file: 204, the row is gone, and it is not found afterwards', async () => {
       const project = await createProject(sut.app, alice);
-      const file = await addFile(alice, project.id);
-      const kept = await addFile(alice, project.id);
+      const file = await addFile(sut.app, alice, project.id);
+      const kept = await addFile(sut.app, alice, project.id);
 
       const res = await inject({ method: 'DELETE', url: fileUrl(project.id, file.id), headers: alice.headers });
 
       expect(res.statusCode).toBe(204);
       expect(res.body).toBe('');
-      expect(await fileRow(file.id)).toBeUndefined();
-      expect(await fileRow(kept.id)).toBeDefined();
+      expect(await fileRow(db, file.id)).toBeUndefined();
+      expect(await fileRow(db, kept.id)).toBeDefined();
       expect((await inject({ method: 'GET', url: fileUrl(project.id, file.id), headers: alice.headers })).statusCode).toBe(404);
       expect((await inject({ method: 'DELETE', url: fileUrl(project.id, file.id), headers: alice.headers })).statusCode).toBe(404);
     });
@@ -162,16 +136,16 @@ describe('files API (real PostgreSQL)', () => {
     it("goes with its project: deleting the project deletes the project's files", async () => {
       const project = await createProject(sut.app, alice);
       const other = await createProject(sut.app, alice);
-      await addFile(alice, project.id);
-      await addFile(alice, project.id);
-      const kept = await addFile(alice, other.id);
+      await addFile(sut.app, alice, project.id);
+      await addFile(sut.app, alice, project.id);
+      const kept = await addFile(sut.app, alice, other.id);
 
       const res = await inject({ method: 'DELETE', url: `/api/projects/${project.id}`, headers: alice.headers });
 
       expect(res.statusCode).toBe(204);
       const [{ count }] = await db.query(`SELECT count(*)::int AS count FROM files WHERE project_id = $1`, [project.id]);
       expect(count).toBe(0);
-      expect(await fileRow(kept.id)).toBeDefined();
+      expect(await fileRow(db, kept.id)).toBeDefined();
     });
   });
 });
