@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { readQuery } from '../database/retry';
+import { PreparedSql } from '../database/prepared-sql';
 import { CursorPosition } from '../http/cursor';
 import { isoTimestamp } from '../database/sql';
 import type { Order } from './activity.dto';
@@ -35,19 +34,20 @@ const INSERT_MANY = `
 
 @Injectable()
 export class ActivityRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly sql: PreparedSql) {}
 
   /**
    * Any number of rows in one statement, hence one transaction: PostgreSQL commits it before it
    * answers, so the rows are durable once this resolves. Returned in input order.
    */
   async insertMany(rows: readonly NewActivity[]): Promise<ActivityRow[]> {
-    return this.db.query(INSERT_MANY, [
+    const written = await this.sql.write<ActivityRow>(INSERT_MANY, [
       rows.map((r) => r.projectId),
       rows.map((r) => r.agent),
       rows.map((r) => r.action),
       rows.map((r) => r.payloadJson),
     ]);
+    return written.rows;
   }
 
   /**
@@ -80,8 +80,7 @@ export class ActivityRepository {
     }
     const direction = order === 'asc' ? 'ASC' : 'DESC';
     params.push(limit + 1);
-    return readQuery(this.db,
-      `SELECT ${COLUMNS} FROM agent_activities a WHERE ${where} ORDER BY a.created_at ${direction}, a.id ${direction} LIMIT $${params.length}`,
+    return this.sql.read(`SELECT ${COLUMNS} FROM agent_activities a WHERE ${where} ORDER BY a.created_at ${direction}, a.id ${direction} LIMIT $${params.length}`,
       params,
     );
   }

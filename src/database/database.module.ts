@@ -8,9 +8,10 @@ import { dataSourceOptions, Entities } from './data-source';
 import { isConnectionError } from './database.errors';
 import { DatabaseHealth } from './database.health';
 import { PoolObserver } from './pool-observer';
+import { PreparedSql } from './prepared-sql';
 import { QueryObserver } from './query-observer';
 
-/** The application's DataSource (one configured pg pool), its observer and its health probe. */
+/** The application's DataSource (one configured pg pool), its observers, its health probe and the repositories' PreparedSql. */
 @Global()
 @Module({})
 export class DatabaseModule implements OnModuleInit {
@@ -37,8 +38,8 @@ export class DatabaseModule implements OnModuleInit {
           },
         }),
       ],
-      providers: [PoolObserver, QueryObserver, DatabaseHealth],
-      exports: [PoolObserver, QueryObserver, DatabaseHealth],
+      providers: [PoolObserver, QueryObserver, DatabaseHealth, PreparedSql],
+      exports: [PoolObserver, QueryObserver, DatabaseHealth, PreparedSql],
     };
   }
 

@@ -1,8 +1,4 @@
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Pool } from 'pg';
-import type { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { backoffMs } from './backoff';
 import { isConnectionError, PoolTimeoutError } from './database.errors';
 
@@ -32,27 +28,4 @@ export async function retryIdempotent<T>(run: () => Promise<T>, attempts = READ_
       await sleep(backoffMs(attempt, READ_BACKOFF_BASE_MS, READ_BACKOFF_CAP_MS));
     }
   }
-}
-
-const statementNames = new Map<string, string>();
-
-/** A stable name per statement text: PostgreSQL parses and plans it once per connection. */
-function statementName(sql: string): string {
-  let name = statementNames.get(sql);
-  if (name === undefined) {
-    name = `r${createHash('sha1').update(sql).digest('base64url').slice(0, 16)}`;
-    statementNames.set(sql, name);
-  }
-  return name;
-}
-
-/**
- * A read query on the application's (instrumented) pool, as a named prepared statement, retried on
- * transient connection errors. Reads are the hot path: going to the pool directly skips TypeORM's
- * per-query QueryRunner, and preparing skips PostgreSQL's parse and plan, which share the same cores.
- */
-export function readQuery<T>(db: DataSource, sql: string, params: unknown[]): Promise<T> {
-  const pool = (db.driver as PostgresDriver).master as Pool;
-  const name = statementName(sql);
-  return retryIdempotent(async () => (await pool.query({ name, text: sql, values: params })).rows as T);
 }

@@ -7,11 +7,6 @@ export function isoTimestamp(column: string, alias: string): string {
   return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "${alias}"`;
 }
 
-/** TypeORM's `query()` answers UPDATE and DELETE with `[rows, rowCount]`; this takes the rows. */
-export function changedRows<T>(result: unknown): T[] {
-  return (result as [T[], number])[0];
-}
-
 /** Fixed values (an enum's members, never input) as a SQL list for a CHECK (... IN (...)). */
 export function sqlList(values: readonly string[]): string {
   return values.map((v) => `'${v.replaceAll("'", "''")}'`).join(', ');

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { readQuery } from '../database/retry';
-import { changedRows, isoTimestamp } from '../database/sql';
+import { PreparedSql } from '../database/prepared-sql';
+import { isoTimestamp } from '../database/sql';
 import type { FileRow, FileSummaryRow } from './file.entity';
 
 const SUMMARY_COLUMNS = `f.id, f.path, f.size_bytes AS "sizeBytes", f.language, ${isoTimestamp('f.created_at', 'createdAt')}, ${isoTimestamp('f.updated_at', 'updatedAt')}`;
@@ -30,10 +29,10 @@ const UPDATABLE: Record<keyof FileChanges, string> = { path: 'path', content: 'c
  */
 @Injectable()
 export class FileRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly sql: PreparedSql) {}
 
   async insert(projectId: string, file: NewFile): Promise<FileRow> {
-    const rows: FileRow[] = await this.db.query(
+    const { rows } = await this.sql.write<FileRow>(
       `INSERT INTO files AS f (project_id, path, content, size_bytes, language)
        VALUES ($1, $2, $3, $4::integer, $5)
        RETURNING ${COLUMNS}`,
@@ -43,7 +42,7 @@ export class FileRepository {
   }
 
   async find(projectId: string, id: string): Promise<FileRow | undefined> {
-    const rows: FileRow[] = await readQuery(this.db, `SELECT ${COLUMNS} FROM files f WHERE f.id = $1 AND f.project_id = $2`, [id, projectId]);
+    const rows: FileRow[] = await this.sql.read(`SELECT ${COLUMNS} FROM files f WHERE f.id = $1 AND f.project_id = $2`, [id, projectId]);
     return rows[0];
   }
 
@@ -65,8 +64,7 @@ export class FileRepository {
       where += ` AND f.path COLLATE "C" > $${params.length}`;
     }
     params.push(limit + 1);
-    return readQuery(this.db,
-      `SELECT ${SUMMARY_COLUMNS} FROM files f WHERE ${where} ORDER BY f.path COLLATE "C" LIMIT $${params.length}`,
+    return this.sql.read(`SELECT ${SUMMARY_COLUMNS} FROM files f WHERE ${where} ORDER BY f.path COLLATE "C" LIMIT $${params.length}`,
       params,
     );
   }
@@ -79,17 +77,17 @@ export class FileRepository {
       params.push(changes[key]);
       sets.push(`${UPDATABLE[key]} = $${params.length}`);
     }
-    const result: unknown = await this.db.query(
+    const { rows } = await this.sql.write<FileRow>(
       `UPDATE files f SET ${sets.join(', ')}
        WHERE f.id = $1 AND f.project_id = $2
        RETURNING ${COLUMNS}`,
       params,
     );
-    return changedRows<FileRow>(result)[0];
+    return rows[0];
   }
 
   async delete(projectId: string, id: string): Promise<boolean> {
-    const [, count] = (await this.db.query(`DELETE FROM files f WHERE f.id = $1 AND f.project_id = $2`, [id, projectId])) as [unknown[], number];
+    const { count } = await this.sql.write(`DELETE FROM files f WHERE f.id = $1 AND f.project_id = $2`, [id, projectId]);
     return count > 0;
   }
 }

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { readQuery } from '../database/retry';
+import { PreparedSql } from '../database/prepared-sql';
 import { CursorPosition } from '../http/cursor';
-import { changedRows, isoTimestamp } from '../database/sql';
+import { isoTimestamp } from '../database/sql';
 import type { ProjectRow, ProjectStatus } from './project.entity';
 
 /** Bounds of the include=files / include=activities views, so one read costs the same at any size. */
@@ -28,10 +27,10 @@ const UPDATABLE: Record<keyof ProjectChanges, string> = { name: 'name', descript
 /** Every query is scoped by owner: another user's project is indistinguishable from a missing one. */
 @Injectable()
 export class ProjectRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly sql: PreparedSql) {}
 
   async insert(userId: string, name: string, description: string | null, status: ProjectStatus): Promise<ProjectRow> {
-    const rows: ProjectRow[] = await this.db.query(
+    const { rows } = await this.sql.write<ProjectRow>(
       `INSERT INTO projects AS p (user_id, name, description, status) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
       [userId, name, description, status],
     );
@@ -39,19 +38,18 @@ export class ProjectRepository {
   }
 
   async findOwned(userId: string, id: string): Promise<ProjectRow | undefined> {
-    const rows: ProjectRow[] = await readQuery(this.db, `SELECT ${COLUMNS} FROM projects p WHERE p.id = $1 AND p.user_id = $2`, [id, userId]);
+    const rows: ProjectRow[] = await this.sql.read(`SELECT ${COLUMNS} FROM projects p WHERE p.id = $1 AND p.user_id = $2`, [id, userId]);
     return rows[0];
   }
 
   async existsOwned(userId: string, id: string): Promise<boolean> {
-    const rows: unknown[] = await readQuery(this.db, `SELECT 1 FROM projects WHERE id = $1 AND user_id = $2`, [id, userId]);
+    const rows: unknown[] = await this.sql.read(`SELECT 1 FROM projects WHERE id = $1 AND user_id = $2`, [id, userId]);
     return rows.length > 0;
   }
 
   /** The project with its bounded file list and latest activities, in one statement. */
   async findOwnedWithIncludes(userId: string, id: string, files: boolean, activities: boolean): Promise<ProjectDetailRow | undefined> {
-    const rows: ProjectDetailRow[] = await readQuery(this.db,
-      `SELECT ${COLUMNS},
+    const rows: ProjectDetailRow[] = await this.sql.read(`SELECT ${COLUMNS},
          CASE WHEN $3::boolean THEN (
            SELECT coalesce(json_agg(f ORDER BY f.path COLLATE "C"), '[]'::json) FROM (
              SELECT id, path, size_bytes AS "sizeBytes", language, ${isoTimestamp('updated_at', 'updatedAt')}
@@ -81,15 +79,13 @@ export class ProjectRepository {
       where += ` AND (p.created_at, p.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
     }
     params.push(limit + 1);
-    return readQuery(this.db,
-      `SELECT ${COLUMNS} FROM projects p WHERE ${where} ORDER BY p.created_at DESC, p.id DESC LIMIT $${params.length}`,
+    return this.sql.read(`SELECT ${COLUMNS} FROM projects p WHERE ${where} ORDER BY p.created_at DESC, p.id DESC LIMIT $${params.length}`,
       params,
     );
   }
 
   async findManyOwned(userId: string, ids: string[]): Promise<ProjectRow[]> {
-    return readQuery(this.db,
-      `SELECT ${COLUMNS} FROM projects p WHERE p.user_id = $1 AND p.id = ANY($2::uuid[]) ORDER BY p.created_at DESC, p.id DESC`,
+    return this.sql.read(`SELECT ${COLUMNS} FROM projects p WHERE p.user_id = $1 AND p.id = ANY($2::uuid[]) ORDER BY p.created_at DESC, p.id DESC`,
       [userId, ids],
     );
   }
@@ -102,25 +98,25 @@ export class ProjectRepository {
       params.push(changes[key]);
       sets.push(`${UPDATABLE[key]} = $${params.length}`);
     }
-    const result: unknown = await this.db.query(
+    const { rows } = await this.sql.write<ProjectRow>(
       `UPDATE projects p SET ${sets.join(', ')} WHERE p.id = $1 AND p.user_id = $2 RETURNING ${COLUMNS}`,
       params,
     );
-    return changedRows<ProjectRow>(result)[0];
+    return rows[0];
   }
 
   /** One statement for the whole set; returns the ids of the caller's projects it changed. */
   async updateStatusOwned(userId: string, ids: string[], status: ProjectStatus): Promise<string[]> {
-    const result: unknown = await this.db.query(
+    const { rows } = await this.sql.write<{ id: string }>(
       `UPDATE projects SET status = $3, updated_at = now() WHERE user_id = $1 AND id = ANY($2::uuid[]) RETURNING id`,
       [userId, ids, status],
     );
-    return changedRows<{ id: string }>(result).map((row) => row.id);
+    return rows.map((row) => row.id);
   }
 
   /** Files and activities go with it (ON DELETE CASCADE). */
   async deleteOwned(userId: string, id: string): Promise<boolean> {
-    const [, count] = (await this.db.query(`DELETE FROM projects WHERE id = $1 AND user_id = $2`, [id, userId])) as [unknown[], number];
+    const { count } = await this.sql.write(`DELETE FROM projects WHERE id = $1 AND user_id = $2`, [id, userId]);
     return count > 0;
   }
 }
