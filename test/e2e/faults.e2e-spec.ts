@@ -10,16 +10,7 @@ import { recordFigure } from '../support/figures';
 import { aUser, createProject } from '../support/factories';
 import { freePort } from '../support/server-process';
 import { bootApp, TestApp } from '../support/test-app';
-
-async function waitFor<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs: number): Promise<{ value: T; ms: number }> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return { value, ms: Date.now() - started };
-    if (Date.now() - started > timeoutMs) throw new Error(`not reached within ${timeoutMs} ms (last: ${JSON.stringify(value)})`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { waitFor } from '../support/eventually';
 
 describe('database down during traffic (own embedded PostgreSQL, stopped and started)', () => {
   let dir: string;

@@ -4,18 +4,11 @@ import { RedisConnection } from '../../src/cache/redis-connection';
 import { aUser, createProject, TestUser } from '../support/factories';
 import { TcpProxy } from '../support/tcp-proxy';
 import { bootApp, TestApp } from '../support/test-app';
+import { until } from '../support/eventually';
 
 // Runs against a real Redis when REDIS_URL is set (.ci/run sets it when a local Redis answers).
 const redisUrl = process.env.REDIS_URL;
 const describeWithRedis = redisUrl ? describe : describe.skip;
-
-async function until(check: () => Promise<boolean>, timeoutMs = 2_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function redisReady(app: TestApp): Promise<void> {
   await until(async () => app.app.get(RedisConnection).ready, 5_000);

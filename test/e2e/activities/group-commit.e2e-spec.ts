@@ -5,14 +5,7 @@ import { anActivity, aUser, createProject, TestUser } from '../../support/factor
 import { dropTestDatabase } from '../../support/test-database';
 import { bootApp, TestApp } from '../../support/test-app';
 import { activitiesUrl, ActivityBody, batchUrl, ENV, storedRow } from './activities.support';
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+import { until } from '../../support/eventually';
 
 describe('activities API (real PostgreSQL)', () => {
   let sut: TestApp;
@@ -95,7 +88,7 @@ describe('activities with a slow batch window (real PostgreSQL)', () => {
       post(deleted.id, batchUrl(deleted.id), { items: [anActivity(), anActivity()] }),
       post(alsoKept.id),
     ]);
-    await until(() => writer.stats().queuedRequests === 3, 'the three requests to be queued');
+    await until(() => writer.stats().queuedRequests === 3);
     await slow.app.get(DataSource).query('DELETE FROM projects WHERE id = $1', [deleted.id]);
     const [first, failed, third] = await answers;
 
@@ -118,7 +111,7 @@ describe('activities with a slow batch window (real PostgreSQL)', () => {
     const viaHttp = Array.from({ length: 10 }, (_, i) =>
       slow.app.inject({ method: 'POST', url: activitiesUrl(project.id), headers: carol.headers, payload: anActivity({ action: `http-${i}` }) }),
     );
-    await until(() => writer.stats().queuedRequests === 40, 'the forty requests to be queued');
+    await until(() => writer.stats().queuedRequests === 40);
 
     await slow.app.close();
     closed = true;

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { CacheService } from '../../../src/cache/cache.service';
-import { aUser, createProject, TestUser } from '../../support/factories';
-import { bootApp, TestApp } from '../../support/test-app';
+import { aUser, createProject } from '../../support/factories';
+import { bootApp } from '../../support/test-app';
+import { addFile } from '../files/files.support';
 
 const MiB = 1024 * 1024;
 
@@ -27,17 +28,6 @@ function caseVariant(uuid: string, n: number): string {
   return uuid.replace(/[a-f]/g, (c) => ((n >> bit++) & 1 ? c.toUpperCase() : c));
 }
 
-async function addFile(sut: TestApp, user: TestUser, projectId: string, content: string): Promise<string> {
-  const res = await sut.app.inject({
-    method: 'POST',
-    url: `/api/projects/${projectId}/files`,
-    headers: user.headers,
-    payload: { path: `f-${randomUUID()}.txt`, content },
-  });
-  if (res.statusCode !== 201) throw new Error(`file not created: ${res.statusCode} ${res.body.slice(0, 200)}`);
-  return res.json().id;
-}
-
 /** Every variant of every file's URL: distinct cache keys for the same few large answers. */
 function variants(projectId: string, fileIds: string[], perFile: number): string[] {
   return fileIds.flatMap((fileId) =>
@@ -58,7 +48,7 @@ describe('cache memory against hostile clients (real PostgreSQL)', () => {
       // About 200 kB each by the estimate (2 bytes a character): under the 512 KiB per-entry cap
       // that an 8 MiB budget implies, and 60 of them are twice the 6 MiB the answers get of it.
       const files: string[] = [];
-      for (let i = 0; i < 60; i++) files.push(await addFile(sut, user, project.id, String(i % 10).repeat(100_000)));
+      for (let i = 0; i < 60; i++) files.push((await addFile(sut.app, user, project.id, { content: String(i % 10).repeat(100_000) })).id);
       const urls = files.map((file) => `/api/projects/${project.id}/files/${file}`);
       const before = retained();
 
@@ -98,7 +88,7 @@ describe('cache memory against hostile clients (real PostgreSQL)', () => {
     try {
       const user = await aUser(sut.app);
       const project = await createProject(sut.app, user);
-      const file = await addFile(sut, user, project.id, 'x'.repeat(1000));
+      const file = (await addFile(sut.app, user, project.id, { content: 'x'.repeat(1000) })).id;
       const [lower, ...others] = variants(project.id, [file], 8);
 
       const first = await sut.app.inject({ method: 'GET', url: lower, headers: user.headers });
@@ -119,7 +109,7 @@ describe('cache memory against hostile clients (real PostgreSQL)', () => {
       const project = await createProject(sut.app, user);
       // 1 MiB of control characters: about 6 MB as JSON, 12 MB by the estimate, over the 4 MiB cap.
       const content = '\u0001'.repeat(MiB);
-      const files = [await addFile(sut, user, project.id, content), await addFile(sut, user, project.id, content)];
+      const files = [(await addFile(sut.app, user, project.id, { content })).id, (await addFile(sut.app, user, project.id, { content })).id];
       const urls = variants(project.id, files, 40);
       const cache = sut.app.get(CacheService);
       const before = retained();

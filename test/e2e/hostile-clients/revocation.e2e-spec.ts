@@ -6,18 +6,11 @@ import { aUser, createProject, TestUser } from '../../support/factories';
 import { freePort, ServerProcess } from '../../support/server-process';
 import { TcpProxy } from '../../support/tcp-proxy';
 import { bootApp, TestApp } from '../../support/test-app';
+import { until } from '../../support/eventually';
 
 // Runs against a real Redis when REDIS_URL is set (.ci/run sets it when a local Redis answers).
 const redisUrl = process.env.REDIS_URL;
 const describeWithRedis = redisUrl ? describe : describe.skip;
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const live = (app: TestApp) => app.app.get(CacheService).tagVersionStats().subscription_live;
 
