@@ -14,7 +14,8 @@ export class ServerProcess extends Child {
     super('server', process.execPath, [MAIN], { env, keepLines: Number.POSITIVE_INFINITY });
   }
 
-  waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
+  // Generous: a boot takes about a second alone, many times that on a loaded 2-core machine.
+  waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
     return this.waitForLine(pattern, timeoutMs);
   }
 
