@@ -1,10 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Child } from '../shared/child';
 
-/** The one nginx config the project ships; docker/compose.yml mounts the same file. */
-export const NGINX_TEMPLATE = resolve(__dirname, '..', '..', '..', 'docker', 'nginx', 'app.conf.template');
+const TEMPLATE_PATH = join('docker', 'nginx', 'app.conf.template');
+
+/**
+ * The one nginx config the project ships; docker/compose.yml mounts the same file. Found from
+ * tools/stack/ (under jest) and from dist-dev/tools/stack/ (compiled) alike.
+ */
+export function nginxTemplate(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, TEMPLATE_PATH))) return join(dir, TEMPLATE_PATH);
+  }
+  throw new Error(`${TEMPLATE_PATH} not found above ${__dirname}`);
+}
 export const NGINX_BIN = '/usr/sbin/nginx';
 
 /**
@@ -47,7 +57,7 @@ function writeConfig({ dir, port, upstreams }: NginxOptions): string {
     mkdirSync(join(temp, kind), { recursive: true });
     if (user) chownSync(join(temp, kind), user.uid, user.gid);
   }
-  const rendered = renderTemplate(readFileSync(NGINX_TEMPLATE, 'utf8'), {
+  const rendered = renderTemplate(readFileSync(nginxTemplate(), 'utf8'), {
     NGINX_PORT: `127.0.0.1:${port}`,
     APP_1_ADDR: upstreams[0],
     APP_2_ADDR: upstreams[1],
