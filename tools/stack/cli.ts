@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   console.log(lines.join('\n'));
 
   // A process that dies on its own takes the stack down with it: a half topology would mislead.
-  const watched = [stack.nginx, ...stack.instances.map((i) => i.child), ...(stack.postgres ? [stack.postgres] : [])];
+  const watched = [stack.nginx, ...stack.instances.map((i) => i.child), stack.redis, ...(stack.postgres ? [stack.postgres] : [])];
   for (const child of watched) {
     void child.exited.then(() => {
       if (ending) return;

@@ -38,6 +38,7 @@ export interface Stack {
   readonly url: string;
   readonly instances: readonly StackInstance[];
   readonly nginx: Child;
+  readonly redis: Child;
   readonly redisUrl: string;
   readonly databaseUrl: string;
   /** Debian's PostgreSQL when the stack started it. */
@@ -181,6 +182,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       url,
       instances: apps,
       nginx,
+      redis,
       redisUrl,
       databaseUrl,
       postgres,
