@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -117,6 +117,16 @@ describeWithStack('two instances behind nginx (real nginx, Redis and PostgreSQL)
     expect(served[0] + served[1]).toBe(20);
     // One request at a time: least_conn ties, and nginx then takes the instances in turn.
     expect(Math.min(...served)).toBeGreaterThanOrEqual(5);
+  });
+
+  it('passes the client’s X-Request-Id to the instance, or one nginx made, which its log names too', async () => {
+    const given = await through('/health/live', { headers: { 'x-request-id': 'client-chosen-id.1' }, from: '127.0.0.12' });
+    const made = await through('/health/live', { from: '127.0.0.12' });
+
+    expect(given.headers['x-request-id']).toBe('client-chosen-id.1');
+    // nginx's $request_id (32 hex digits), not a UUID the instance would make for a request without one.
+    expect(made.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+    await until(() => readFileSync(stack.accessLog, 'utf8').includes(`id=${String(made.headers['x-request-id'])}`), 2_000);
   });
 
   it('counts a client by the address nginx reports, whatever X-Forwarded-For it sends, in one limit across instances', async () => {
