@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Child } from '../shared/child';
 
@@ -37,12 +37,14 @@ export interface NginxOptions {
   readonly upstreams: readonly [string, string];
 }
 
-/** The worker user when started as root (nginx's default, `nobody`), whose temp folders must be writable. */
-function workerUser(): { name: string; group: string; uid: number; gid: number } | undefined {
+/**
+ * The worker user when started as root: nginx's default, `nobody`, named with its group (not always
+ * called nobody: Debian's is nogroup), which nginx would otherwise look up by the user's name. nginx
+ * itself makes the temp folders that user's at start.
+ */
+function workerUser(): string | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const id = (flag: string) => execFileSync('id', [flag, 'nobody'], { encoding: 'utf8' }).trim();
-  // Its group is not always called nobody (Debian: nogroup), and nginx would look that name up.
-  return { name: 'nobody', group: id('-gn'), uid: Number(id('-u')), gid: Number(id('-g')) };
+  return `nobody ${execFileSync('id', ['-gn', 'nobody'], { encoding: 'utf8' }).trim()}`;
 }
 
 /**
@@ -53,10 +55,6 @@ function writeConfig({ dir, port, upstreams }: NginxOptions): string {
   const user = workerUser();
   const temp = join(dir, 'temp');
   for (const sub of ['conf.d', 'logs', temp]) mkdirSync(resolve(dir, sub), { recursive: true });
-  for (const kind of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) {
-    mkdirSync(join(temp, kind), { recursive: true });
-    if (user) chownSync(join(temp, kind), user.uid, user.gid);
-  }
   const rendered = renderTemplate(readFileSync(nginxTemplate(), 'utf8'), {
     NGINX_PORT: `127.0.0.1:${port}`,
     APP_1_ADDR: upstreams[0],
@@ -68,7 +66,7 @@ function writeConfig({ dir, port, upstreams }: NginxOptions): string {
     main,
     [
       '# Written by tools/stack/nginx.ts at each start: the main config around conf.d/app.conf.',
-      ...(user ? [`user ${user.name} ${user.group};`] : []),
+      ...(user ? [`user ${user};`] : []),
       'worker_processes auto;',
       `pid ${join(dir, 'nginx.pid')};`,
       'error_log stderr warn;',

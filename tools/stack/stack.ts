@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Child } from '../shared/child';
 import { freePort } from '../shared/processes';
@@ -98,6 +98,9 @@ export function stackMissing(): string | undefined {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { dir, appMain, instances: count = 2, log = () => undefined } = options;
   mkdirSync(dir, { recursive: true });
+  // Started as root, PostgreSQL (user postgres) and nginx's workers (nobody) must get through it
+  // to their own folders (a mkdtemp folder is 0700); secrets.json stays 0600.
+  chmodSync(dir, 0o755);
   const secrets = secretsIn(dir);
   const children: Child[] = [];
   // A stack left running by a crashed caller would hold its ports: its children die with it.

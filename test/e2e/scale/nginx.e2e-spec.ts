@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -81,6 +81,7 @@ describeWithStack('two instances behind nginx (real nginx, Redis and PostgreSQL)
 
   beforeAll(async () => {
     databaseUrl = await createTestDatabase();
+    mkdirSync(join(process.cwd(), '.data'), { recursive: true });
     dir = mkdtempSync(join(process.cwd(), '.data', 'nginx-e2e-'));
     stack = await startStack({
       dir,
@@ -127,6 +128,21 @@ describeWithStack('two instances behind nginx (real nginx, Redis and PostgreSQL)
     // nginx's $request_id (32 hex digits), not a UUID the instance would make for a request without one.
     expect(made.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
     await until(() => readFileSync(stack.accessLog, 'utf8').includes(`id=${String(made.headers['x-request-id'])}`), 2_000);
+  });
+
+  it('passes a body up to the app’s limit (buffered by nginx, as its worker user) and refuses a larger one itself', async () => {
+    const from = '127.0.0.13';
+    const created = await through('/api/projects', { method: 'POST', token: user.token, json: { name: 'bodies' }, from });
+    const { id } = JSON.parse(created.body) as { id: string };
+    const file = await through(`/api/projects/${id}/files`, { method: 'POST', token: user.token, json: { path: 'big.txt', content: 'x'.repeat(1024 * 1024) }, from });
+    const tooLarge = await through(`/api/projects/${id}/files`, { method: 'POST', token: user.token, json: { path: 'huge.txt', content: 'x'.repeat(8 * 1024 * 1024) }, from, contract: false });
+
+    expect(file.status).toBe(201);
+    expect(stack.nginx.output.join('\n')).toMatch(/client request body is buffered to a temporary file/);
+    // nginx's own 413 (client_max_body_size = BODY_LIMIT_BYTES): the instance never reads the body.
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.headers.server).toMatch(/^nginx/);
+    expect(tooLarge.headers['x-request-id']).toBeUndefined();
   });
 
   it('counts a client by the address nginx reports, whatever X-Forwarded-For it sends, in one limit across instances', async () => {
