@@ -7,10 +7,10 @@ import { freePort } from '../shared/processes';
 import { NGINX_BIN, startNginx } from './nginx';
 import { debianPostgresBin, startPostgres } from './postgres';
 
-export const REDIS_BIN = 'redis-server';
+const REDIS_BIN = 'redis-server';
 
 /** The address nginx connects to the instances from: the only proxy they trust (TRUST_PROXY). */
-export const NGINX_SOURCE_ADDRESS = '127.0.0.1';
+const NGINX_SOURCE_ADDRESS = '127.0.0.1';
 
 export interface StackOptions {
   /** Everything the stack writes: PostgreSQL's cluster, nginx's config and logs, Redis's folder, secrets. */
