@@ -355,6 +355,7 @@ async function main(): Promise<void> {
       server: (kind, options) => servers!.get(kind, options),
       retain: (kinds) => servers!.retain(kinds),
       reference,
+      app: { main: APP_MAIN, env: { ...serverEnv, DATABASE_URL: url }, nodeArgs },
       log,
     };
 

@@ -1,10 +1,12 @@
 import { connect, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'pg';
-import { AutocannonClient, AutocannonRequest, LoadOptions, LoadResult, runLoad } from './load';
+import { LoadOptions, LoadResult, runLoad } from './load';
 import { cpuSeconds, sampleRss } from '../shared/processes';
 import { median, percentile, round } from '../shared/stats';
 import { ChildServer } from './processes';
+import { auth, mixedRequests, perUser, rowOf } from './requests';
+import { scaleNginx } from './scale-nginx';
 import { meets, pairedRatio, RoundsSummary, summarizeRounds, Target } from './stats';
 
 export type Mode = 'full' | 'quick' | 'smoke';
@@ -143,6 +145,8 @@ export interface Context {
   /** Stops the app servers not in `kinds`. */
   retain(kinds: readonly ServerKind[]): Promise<void>;
   readonly reference: ChildServer;
+  /** How the bench starts an app server, for scenarios that start their own (scale-nginx.ts). */
+  readonly app: { readonly main: string; readonly env: Readonly<Record<string, string>>; readonly nodeArgs: readonly string[] };
   log(message: string): void;
 }
 
@@ -152,8 +156,6 @@ export interface Scenario {
   readonly servers: readonly ServerKind[];
   run(ctx: Context): Promise<Row[]>;
 }
-
-const auth = (user: BenchUser) => ({ authorization: `Bearer ${user.token}` });
 
 export const BENCH_PASSWORD = 'bench-password-1234';
 
@@ -195,26 +197,6 @@ async function interleaved(ctx: Context, specs: readonly LoadSpec[]): Promise<Ro
   return runs.map(summarizeRounds);
 }
 
-function rowOf(scenario: string, label: string, kind: Row['kind'], connections: number, s: RoundsSummary): Row {
-  return {
-    scenario,
-    label,
-    kind,
-    connections,
-    reqPerSec: s.reqPerSec,
-    reqPerSecRounds: s.reqPerSecRounds.map((v) => round(v, 0)),
-    avg: s.avg,
-    p50: s.p50,
-    p95: s.p95,
-    p99: s.p99,
-    max: s.max,
-    errors: s.errors,
-    non2xx: s.non2xx,
-    statusCodes: s.statusCodes,
-    cpuUs: s.cpuUsPerResponse,
-  };
-}
-
 function withTarget(row: Row, ratio: number, ratioOf: string, target: Target, extra: { ok?: boolean; notes?: string } = {}): Row {
   const ratioMet = meets(ratio, target);
   return {
@@ -238,17 +220,6 @@ async function getJson(url: string, headers: Record<string, string>): Promise<{ 
   }
   return { status: res.status, body, headers: res.headers };
 }
-
-/** Spreads connections over users: connection i is users[i % n], with its own token. */
-function perUser(users: readonly BenchUser[], build: (user: BenchUser, index: number) => AutocannonRequest[]): (client: AutocannonClient) => void {
-  let next = 0;
-  return (client) => {
-    const index = next++;
-    client.setRequests(build(users[index % users.length], index));
-  };
-}
-
-const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)];
 
 // ---------------------------------------------------------------------------------------------
 
@@ -450,22 +421,7 @@ const mixed: Scenario = {
     const server = await ctx.server('cached');
     const users = ctx.fixtures.users;
     const c = ctx.plan.connections;
-    const body = JSON.stringify({ agent: 'bench', action: 'mixed.posted', payload: { n: 1 } });
-    // 20 requests per cycle: positions 4, 9, 14 list; 19 posts; the other 16 read a project.
-    const requests = (user: BenchUser): AutocannonRequest[] =>
-      Array.from({ length: 20 }, (_, i): AutocannonRequest => {
-        if (i === 19) {
-          return {
-            method: 'POST',
-            headers: { ...auth(user), 'content-type': 'application/json' },
-            body,
-            setupRequest: (req) => ({ ...req, path: `/api/projects/${pick(user.projects)}/activities` }),
-          };
-        }
-        if (i % 5 === 4) return { method: 'GET', path: '/api/projects?limit=20', headers: auth(user) };
-        return { method: 'GET', headers: auth(user), setupRequest: (req) => ({ ...req, path: `/api/projects/${pick(user.projects)}` }) };
-      });
-    const spec: LoadSpec = { server: () => server, connections: c, setupClient: perUser(users, requests) };
+    const spec: LoadSpec = { server: () => server, connections: c, setupClient: perUser(users, mixedRequests) };
     const [s] = await interleaved(ctx, [spec]);
     const ok = s.avg < 10 && s.p95 < 20 && s.p99 < 50 && s.errors === 0 && s.non2xx === 0;
     return [
@@ -704,4 +660,4 @@ const poolExhausted: Scenario = {
   },
 };
 
-export const SCENARIOS: readonly Scenario[] = [cachedGet, mixed, manyConnections, postActivity, uncachedGet, activities, poolExhausted];
+export const SCENARIOS: readonly Scenario[] = [cachedGet, mixed, manyConnections, postActivity, uncachedGet, activities, poolExhausted, scaleNginx];

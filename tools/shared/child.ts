@@ -10,6 +10,9 @@ export interface ChildOptions {
   readonly cwd?: string;
   /** Output lines kept for error messages and assertions; the oldest go first. */
   readonly keepLines?: number;
+  /** Run as this user and group (a server that refuses to run as root, started by root). */
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 /** How a child ended: its exit code, or the signal that ended it, or the error that kept it from starting. */
@@ -34,10 +37,10 @@ export class Child {
     readonly name: string,
     command: string,
     args: readonly string[],
-    { env, cwd, keepLines = 10_000 }: ChildOptions = {},
+    { env, cwd, keepLines = 10_000, uid, gid }: ChildOptions = {},
   ) {
     const fullEnv = env && { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env };
-    this.proc = spawn(command, args, { env: fullEnv, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = spawn(command, args, { env: fullEnv, cwd, uid, gid, stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (lines: string[]) => {
       this.output.push(...lines.filter((line) => line.trim() !== ''));
       if (this.output.length > keepLines) this.output.splice(0, this.output.length - keepLines);
