@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { join, posix, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { AppConfig } from '../../src/config/app-config';
+import { nginxTemplate } from '../../tools/stack/nginx';
 import { configEnvNames, durationMs } from './config-env';
 
 const DOCKER = join(__dirname, '..', '..', 'docker');
@@ -103,12 +104,13 @@ describe('docker/compose.yml', () => {
   });
 
   it("runs nginx on the template `npm run stack:local` uses, with every variable it needs pointing at the instances", () => {
-    expect(mounts('nginx')).toEqual([{ host: join(DOCKER, 'nginx', 'app.conf.template'), container: '/etc/nginx/templates/app.conf.template' }]);
+    // The very file tools/stack renders for `npm run stack:local` and the nginx e2e test.
+    expect(mounts('nginx')).toEqual([{ host: nginxTemplate(), container: '/etc/nginx/templates/app.conf.template' }]);
     const port = AppConfig.fromEnv(envOf('app-1')).port;
     const env = envOf('nginx');
     expect(env).toMatchObject({ APP_1_ADDR: `app-1:${port}`, APP_2_ADDR: `app-2:${port}` });
     expect(services.nginx.ports).toEqual([`${env.NGINX_PORT}:${env.NGINX_PORT}`]);
-    const template = readFileSync(join(DOCKER, 'nginx', 'app.conf.template'), 'utf8');
+    const template = readFileSync(nginxTemplate(), 'utf8');
     // The image's envsubst replaces only variables set in the environment: one left unset would
     // reach nginx as a literal "${...}".
     const used = new Set([...template.matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((m) => m[1]));
