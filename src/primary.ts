@@ -66,6 +66,9 @@ export async function runPrimary(config: AppConfig, root: Pino): Promise<void> {
       const parts = await Promise.allSettled(bus.workers().map((w) => bus.ask(w, IPC.workerTimings, null, WORKER_ANSWER_MS)));
       return parts.flatMap((p) => (p.status === 'fulfilled' ? [p.value] : []));
     },
+    [IPC.resetTimings]: async () => {
+      await Promise.allSettled(bus.workers().map((w) => bus.ask(w, IPC.resetTimings, null, WORKER_ANSWER_MS)));
+    },
   });
 
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {

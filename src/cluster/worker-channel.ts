@@ -13,6 +13,8 @@ export const IPC = {
   /** Worker -> primary: every worker's request timings. Primary -> worker: its own. */
   groupTimings: 'group-timings',
   workerTimings: 'worker-timings',
+  /** Worker -> primary -> every worker: clear the request timings. */
+  resetTimings: 'reset-timings',
 } as const;
 
 let shared: WorkerChannel | undefined;

@@ -88,11 +88,18 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     return mergeTimings(await this.channel.request<Record<string, TimingStats>[]>(IPC.groupTimings, null, GROUP_ANSWER_MS));
   }
 
+  /** Clears the timings: this process's, or every worker's in a cluster. */
+  async resetTimings(): Promise<void> {
+    if (this.channel.enabled) await this.channel.request(IPC.resetTimings, null, GROUP_ANSWER_MS);
+    else performanceMonitor.reset();
+  }
+
   onModuleInit(): void {
     if (this.channel.enabled) {
       this.stopAnswering.push(
         this.channel.handle(IPC.workerMetrics, () => this.registry.getMetricsAsJSON()),
         this.channel.handle(IPC.workerTimings, () => performanceMonitor.all()),
+        this.channel.handle(IPC.resetTimings, () => performanceMonitor.reset()),
       );
     }
     this.registerPool();

@@ -5,14 +5,13 @@ import { CacheService } from '../cache/cache.service';
 import { PoolObserver } from '../database/pool-observer';
 import { ApiErrors } from '../http/api-errors.decorator';
 import { MetricsService } from './metrics.service';
-import { performanceMonitor } from './performance-monitor';
 import { OperationParam, OperationTimingDto, PerformanceMetricsDto } from './performance.dto';
 import { toCacheStatsDto, toPoolSnapshotDto, toTimingStatsDto } from './performance.mapper';
 
 /**
  * A PerformanceMonitor view for admins: timings in ms by route template and named operation. In a
  * cluster the timings are the whole group's (MetricsService.timings); cache and pool figures are
- * those of the worker that answers (the group's are on /metrics), and reset clears its own.
+ * those of the worker that answers (the group's are on /metrics); reset clears every worker's.
  */
 @ApiTags('performance')
 @AdminOnly()
@@ -70,7 +69,7 @@ export class PerformanceController {
   @ApiOperation({ operationId: 'resetPerformanceMetrics', summary: 'Clear the timings (Prometheus counters are not reset)' })
   @ApiNoContentResponse({ description: 'Timings cleared' })
   @ApiErrors()
-  reset(): void {
-    performanceMonitor.reset();
+  reset(): Promise<void> {
+    return this.metricsService.resetTimings();
   }
 }

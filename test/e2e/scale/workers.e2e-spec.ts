@@ -176,7 +176,7 @@ describe('WORKERS=2 without Redis: the cluster primary is the bus (server proces
     expect(pool()).toBe(pool('1')! + pool('2')!);
   });
 
-  it('reports the group in the performance stats: request counts summed over the workers', async () => {
+  it('reports the group in the performance stats: request counts summed over the workers, reset on all', async () => {
     const token = await cluster.aUserToken();
     const count = async () => {
       const res = await cluster.call('GET', '/api/performance/metrics', cluster.adminToken);
@@ -187,6 +187,8 @@ describe('WORKERS=2 without Redis: the cluster primary is the bus (server proces
     const answers = await cluster.onBothWorkers('GET', '/api/auth/me', token);
 
     expect((await count()) - before).toBe(answers.length);
+    expect((await cluster.call('POST', '/api/performance/reset', cluster.adminToken)).status).toBe(204);
+    expect(await count()).toBe(0);
   });
 
   it('restarts a killed worker (logged) and its counters stay in the totals', async () => {
