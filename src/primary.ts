@@ -2,6 +2,7 @@ import type { Worker } from 'node:cluster';
 import { Logger } from '@nestjs/common';
 import type { Logger as Pino } from 'pino';
 import { GroupMetrics, type MetricsJson } from './cluster/group-metrics';
+import { IpcTimeoutError } from './cluster/ipc-peer';
 import { PrimaryBus } from './cluster/primary-bus';
 import { Supervisor } from './cluster/supervisor';
 import { IPC } from './cluster/worker-channel';
@@ -42,9 +43,10 @@ export async function runPrimary(config: AppConfig, root: Pino): Promise<void> {
   const bus: PrimaryBus = new PrimaryBus({
     [IPC.invalidate]: async (tags, from) => {
       const answers = bus.workers(from).map((w) => bus.ask(w, IPC.invalidate, tags, WORKER_ANSWER_MS));
-      // An error answer is a worker without a cache yet; an exited one has none any more.
+      // An error answer is a worker without a cache yet; an exited one has none any more. One
+      // that is too slow to answer is not answering requests either: the write goes on, logged.
       for (const answer of await Promise.allSettled(answers)) {
-        if (answer.status === 'rejected' && /within/.test(String(answer.reason))) logger.warn(`a worker did not confirm an invalidation: ${answer.reason}`);
+        if (answer.status === 'rejected' && answer.reason instanceof IpcTimeoutError) logger.warn(`a worker did not confirm an invalidation: ${answer.reason.message}`);
       }
     },
     [IPC.rateLimit]: (body) => {

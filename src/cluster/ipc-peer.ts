@@ -31,6 +31,13 @@ export class IpcClosedError extends Error {
   }
 }
 
+export class IpcTimeoutError extends Error {
+  constructor(kind: string, timeoutMs: number) {
+    super(`cluster IPC: no answer to ${kind} within ${timeoutMs} ms`);
+    this.name = 'IpcTimeoutError';
+  }
+}
+
 export function isHello(message: unknown): boolean {
   return typeof message === 'object' && message !== null && (message as { ipc?: unknown }).ipc === 'hello';
 }
@@ -61,7 +68,7 @@ export class IpcPeer {
           ? undefined
           : setTimeout(() => {
               this.waiting.delete(id);
-              reject(new Error(`cluster IPC: no answer to ${kind} within ${timeoutMs} ms`));
+              reject(new IpcTimeoutError(kind, timeoutMs));
             }, timeoutMs);
       this.waiting.set(id, { resolve: resolve as (body: unknown) => void, reject, timer });
       const request: IpcRequest = { ipc: 'req', id, kind, body };
