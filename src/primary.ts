@@ -43,8 +43,9 @@ export async function runPrimary(config: AppConfig, root: Pino): Promise<void> {
   const bus: PrimaryBus = new PrimaryBus({
     [IPC.invalidate]: async (tags, from) => {
       const answers = bus.workers(from).map((w) => bus.ask(w, IPC.invalidate, tags, WORKER_ANSWER_MS));
-      // An error answer is a worker without a cache yet; an exited one has none any more. One
-      // that is too slow to answer is not answering requests either: the write goes on, logged.
+      // An error answer is a worker without a cache yet; an exited one has none any more. A worker
+      // blocked past the bound must not hold every write: the write goes on, logged, and that
+      // worker may answer from a stale entry until it reads the bump.
       for (const answer of await Promise.allSettled(answers)) {
         if (answer.status === 'rejected' && answer.reason instanceof IpcTimeoutError) logger.warn(`a worker did not confirm an invalidation: ${answer.reason.message}`);
       }
