@@ -1,4 +1,5 @@
 import { AppConfig } from '../config/app-config';
+import { WorkerChannel } from '../cluster/worker-channel';
 import { CacheService } from './cache.service';
 import { RedisConnection } from './redis-connection';
 
@@ -7,7 +8,7 @@ describe('CacheService.create', () => {
   let sut: CacheService;
 
   beforeEach(() => {
-    sut = new CacheService(config, new RedisConnection(config));
+    sut = new CacheService(config, new RedisConnection(config), WorkerChannel.shared());
   });
 
   afterEach(() => sut.onModuleDestroy());

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { IPC, WorkerChannel } from '../cluster/worker-channel';
 import { AppConfig } from '../config/app-config';
 import { isDatabaseUnavailable } from '../database/database.errors';
 import { jitteredTtl } from './cache-key';
@@ -77,6 +78,13 @@ const HTTP_SHARE = 3 / 4;
  * answers: locally that takes effect at once; with Redis the new tag versions are stored there and
  * published, so the other instances drop their L1 copies within milliseconds. With Redis, an
  * instance trusts an entry only once it has confirmed its tags' versions (see TagVersions).
+ *
+ * Cluster workers without Redis (WORKERS > 1) keep local versions each, and the primary is their
+ * bus: `invalidate` bumps here, then waits until the primary reports that every other worker has
+ * bumped the same tags, so no worker can answer from a stale entry once the write is answered.
+ * Keeping the versions in the primary instead would cost an IPC round trip on every cache hit;
+ * this costs one per write, and a hit stays a local map lookup. With Redis the workers are
+ * instances like any other and the primary plays no part.
  */
 @Injectable()
 export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -94,9 +102,12 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly caches: TieredCache<unknown>[] = [];
   readonly responses: TieredCache<CachedResponse>;
 
+  private readonly stopAnswering: (() => void) | undefined;
+
   constructor(
     private readonly config: AppConfig,
     private readonly redis: RedisConnection,
+    private readonly workers: WorkerChannel,
   ) {
     const c = config.cache;
     // The TTLs configured for any cache; `create` refuses a longer one, which could outlive the tag
@@ -115,6 +126,16 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
     });
     this.sweeper = setInterval(() => this.tick(), SWEEP_MS);
     this.sweeper.unref();
+    if (this.viaPrimary) {
+      this.stopAnswering = workers.handle(IPC.invalidate, (tags) => {
+        for (const tag of tags as string[]) this.versions.bump(tag);
+      });
+    }
+  }
+
+  /** Invalidations reach the other workers through the cluster primary (no Redis). */
+  private get viaPrimary(): boolean {
+    return !this.redis.enabled && this.workers.enabled;
   }
 
   /** A cache of its own for a feature, sharing the tag versions and their invalidation. */
@@ -187,10 +208,21 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
     const unique = [...new Set(tags)];
     const gens = unique.map((tag) => this.versions.bump(tag));
     if (this.redis.enabled) await this.push(this.versions.sending(unique, gens));
+    else if (this.viaPrimary) await this.tellOtherWorkers(unique);
   }
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.sweeper);
+    this.stopAnswering?.();
+  }
+
+  private async tellOtherWorkers(tags: string[]): Promise<void> {
+    try {
+      await this.workers.request(IPC.invalidate, tags);
+    } catch (err) {
+      // Only when the primary is gone, and with it this worker's socket: the workers stop.
+      this.logger.warn({ msg: 'could not pass an invalidation to the other workers', err });
+    }
   }
 
   private tick(): void {

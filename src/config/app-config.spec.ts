@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { AppConfig } from './app-config';
 import { ConfigError } from './env-schema';
 
@@ -80,5 +81,13 @@ describe('AppConfig.fromEnv', () => {
     expect(() => AppConfig.fromEnv({ CACHE_L1_MAX_BYTES: '1000', CACHE_L1_MAX_ENTRIES: '5000000' })).toThrow(
       /CACHE_L1_MAX_BYTES must be an integer between 1048576 and 68719476736 \(got "1000"\)[\s\S]*CACHE_L1_MAX_ENTRIES must be an integer between 1 and 1000000/,
     );
+  });
+
+  it('runs one worker by default, a given count, or one per core with WORKERS=auto', () => {
+    expect(AppConfig.fromEnv({}).workers).toBe(1);
+    expect(AppConfig.fromEnv({ WORKERS: '4' }).workers).toBe(4);
+    expect(AppConfig.fromEnv({ WORKERS: 'auto' }).workers).toBe(availableParallelism());
+    expect(() => AppConfig.fromEnv({ WORKERS: '0' })).toThrow('WORKERS must be an integer between 1 and 256 (got "0")');
+    expect(() => AppConfig.fromEnv({ WORKERS: 'many' })).toThrow('WORKERS must be an integer between 1 and 256 (got "many")');
   });
 });

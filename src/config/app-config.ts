@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { Env, EnvReader, redactUrl } from './env-schema';
 
@@ -73,6 +74,8 @@ export class AppConfig {
   readonly host: string;
   /** Pending-connection queue of the listening socket (the kernel caps it at net.core.somaxconn). */
   readonly listenBacklog: number;
+  /** Processes serving the port (WORKERS; `auto`: one per core). Above 1, main.ts runs a node:cluster primary. */
+  readonly workers: number;
   /** Unset: an embedded PostgreSQL is started under `embeddedPg.dir`. */
   readonly databaseUrl: string | undefined;
   readonly embeddedPg: { readonly dir: string; readonly port: number };
@@ -127,6 +130,7 @@ export class AppConfig {
       port: r.int('PORT', 3000, 0, 65535),
       host: r.string('HOST', '0.0.0.0'),
       listenBacklog: r.int('LISTEN_BACKLOG', 4096, 1, 65535),
+      workers: parseWorkers(r),
       databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
       embeddedPg: {
         dir: isAbsolute(embeddedDir) ? embeddedDir : resolve(cwd, embeddedDir),
@@ -264,6 +268,12 @@ function isOrigin(entry: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** `WORKERS`: a count, or `auto` for the cores this process may use. */
+function parseWorkers(r: EnvReader): number {
+  if (r.raw('WORKERS')?.toLowerCase() === 'auto') return availableParallelism();
+  return r.int('WORKERS', 1, 1, 256);
 }
 
 /**

@@ -39,6 +39,6 @@ export class MetricsController extends PrometheusController {
     }
     response.header('content-type', this.metrics.registry.contentType);
     response.header('cache-control', 'no-store');
-    return this.metrics.registry.metrics();
+    return this.metrics.exposition();
   }
 }

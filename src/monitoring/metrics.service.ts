@@ -1,17 +1,21 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CacheService } from '../cache/cache.service';
 import type { CacheStatsSnapshot } from '../cache/tiered-cache';
+import { IPC, WorkerChannel } from '../cluster/worker-channel';
 import { AppConfig } from '../config/app-config';
 import { PoolObserver } from '../database/pool-observer';
 import type { PoolSnapshot } from '../database/pool-snapshot';
 import { QueryObserver } from '../database/query-observer';
 import { TIERS } from '../http/rate-limit/rate-limit-step';
 import { RateLimitStats } from '../http/rate-limit/rate-limit.stats';
+import { mergeTimings, performanceMonitor, type TimingStats } from './performance-monitor';
 
 /** Seconds; shared by every latency histogram, including those features register on the registry. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const WAIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30];
+// The primary asks every worker in turn: a scrape waits for the slowest one, within this bound.
+const GROUP_ANSWER_MS = 5_000;
 
 /**
  * Every Prometheus series of the service, on a registry of its own (two apps in one process, as in
@@ -19,16 +23,22 @@ const WAIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 
  * in-flight gauge are read at scrape time; the other series are fed by the observers' events, so
  * the request path pays only for the HTTP histogram. A feature registers its own series here
  * (e.g. src/activities/activity-writer.metrics.ts).
+ *
+ * In a cluster worker (WORKERS > 1) the figures it reports are the whole group's: the primary
+ * gathers every worker's registry and aggregates them (src/cluster/group-metrics.ts), and the
+ * performance timings are merged likewise.
  */
 @Injectable()
-export class MetricsService implements OnModuleInit {
+export class MetricsService implements OnModuleInit, OnModuleDestroy {
   readonly registry = new Registry();
   readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   /** Counted by the HTTP hooks, read at scrape time: a gauge update per request costs label hashing. */
   inFlight = 0;
   private readonly httpChildren = new Map<string, { observe(v: number): void }>();
+  private readonly stopAnswering: (() => void)[] = [];
 
   constructor(
+    private readonly channel: WorkerChannel,
     private readonly config: AppConfig,
     private readonly pool: PoolObserver,
     private readonly queries: QueryObserver,
@@ -66,11 +76,40 @@ export class MetricsService implements OnModuleInit {
     child.observe(seconds);
   }
 
+  /** The Prometheus text of this process, or of the whole cluster in a worker. */
+  async exposition(): Promise<string> {
+    if (!this.channel.enabled) return this.registry.metrics();
+    return this.channel.request<string>(IPC.groupMetrics, null, GROUP_ANSWER_MS);
+  }
+
+  /** Timings by operation: this process's, or the whole cluster's in a worker (see mergeTimings). */
+  async timings(): Promise<Record<string, TimingStats>> {
+    if (!this.channel.enabled) return performanceMonitor.all();
+    return mergeTimings(await this.channel.request<Record<string, TimingStats>[]>(IPC.groupTimings, null, GROUP_ANSWER_MS));
+  }
+
+  /** Clears the timings: this process's, or every worker's in a cluster. */
+  async resetTimings(): Promise<void> {
+    if (this.channel.enabled) await this.channel.request(IPC.resetTimings, null, GROUP_ANSWER_MS);
+    else performanceMonitor.reset();
+  }
+
   onModuleInit(): void {
+    if (this.channel.enabled) {
+      this.stopAnswering.push(
+        this.channel.handle(IPC.workerMetrics, () => this.registry.getMetricsAsJSON()),
+        this.channel.handle(IPC.workerTimings, () => performanceMonitor.all()),
+        this.channel.handle(IPC.resetTimings, () => performanceMonitor.reset()),
+      );
+    }
     this.registerPool();
     this.registerQueries();
     this.registerCache();
     this.registerRateLimits();
+  }
+
+  onModuleDestroy(): void {
+    for (const stop of this.stopAnswering) stop();
   }
 
   private registerPool(): void {

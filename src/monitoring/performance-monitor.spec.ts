@@ -1,4 +1,4 @@
-import { MAX_OPERATIONS, percentile, PerformanceMonitor, RESERVOIR_SIZE, Timed, performanceMonitor } from './performance-monitor';
+import { MAX_OPERATIONS, mergeTimings, percentile, PerformanceMonitor, RESERVOIR_SIZE, Timed, performanceMonitor } from './performance-monitor';
 
 describe('percentile (nearest rank)', () => {
   it('picks the value at or above the quantile', () => {
@@ -68,5 +68,22 @@ describe('@Timed', () => {
     await expect(sut.work(true)).rejects.toThrow('no');
 
     expect(performanceMonitor.stats('test.work')?.count).toBe(2);
+  });
+});
+
+describe('mergeTimings (the workers of a cluster as one)', () => {
+  it('sums counts and totals, keeps the extremes, and bounds each percentile by the highest worker', () => {
+    const a = new PerformanceMonitor();
+    const b = new PerformanceMonitor();
+    for (const ms of [1, 2, 3]) a.record('GET /x', ms);
+    for (const ms of [10, 20]) b.record('GET /x', ms);
+    b.record('POST /y', 4);
+
+    const sut = mergeTimings([a.all(), b.all()]);
+
+    expect(sut['GET /x']).toMatchObject({ count: 5, total: 36, min: 1, max: 20, avg: 7.2 });
+    expect(sut['GET /x'].p99).toBe(b.stats('GET /x')!.p99);
+    expect(sut['POST /y']).toEqual(b.stats('POST /y'));
+    expect(mergeTimings([])).toEqual({});
   });
 });

@@ -98,6 +98,37 @@ export class PerformanceMonitor {
 }
 
 /**
+ * Several processes' timings as one (the workers of a cluster). Count, total, min and max are
+ * exact; each percentile is the highest of the processes' own, an upper bound of the group's,
+ * since their samples are not shipped.
+ */
+export function mergeTimings(parts: readonly Record<string, TimingStats>[]): Record<string, TimingStats> {
+  const merged = new Map<string, TimingStats>();
+  for (const part of parts) {
+    for (const [operation, t] of Object.entries(part)) {
+      const m = merged.get(operation);
+      if (m === undefined) {
+        merged.set(operation, t);
+        continue;
+      }
+      const count = m.count + t.count;
+      const total = Math.round((m.total + t.total) * 1000) / 1000;
+      merged.set(operation, {
+        count,
+        total,
+        min: m.count === 0 ? t.min : t.count === 0 ? m.min : Math.min(m.min, t.min),
+        max: Math.max(m.max, t.max),
+        avg: count === 0 ? 0 : Math.round((total / count) * 1000) / 1000,
+        p50: Math.max(m.p50, t.p50),
+        p95: Math.max(m.p95, t.p95),
+        p99: Math.max(m.p99, t.p99),
+      });
+    }
+  }
+  return Object.fromEntries([...merged].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
  * The process's monitor. @Timed runs inside services, where nothing can be injected into a
  * decorator, so there is one per process (several apps in one process share it).
  */

@@ -4,11 +4,15 @@ import { AdminOnly } from '../access/auth.decorators';
 import { CacheService } from '../cache/cache.service';
 import { PoolObserver } from '../database/pool-observer';
 import { ApiErrors } from '../http/api-errors.decorator';
-import { performanceMonitor } from './performance-monitor';
+import { MetricsService } from './metrics.service';
 import { OperationParam, OperationTimingDto, PerformanceMetricsDto } from './performance.dto';
 import { toCacheStatsDto, toPoolSnapshotDto, toTimingStatsDto } from './performance.mapper';
 
-/** A PerformanceMonitor view for admins: timings in ms by route template and named operation. */
+/**
+ * A PerformanceMonitor view for admins: timings in ms by route template and named operation. In a
+ * cluster the timings are the whole group's (MetricsService.timings); cache and pool figures are
+ * those of the worker that answers (the group's are on /metrics); reset clears every worker's.
+ */
 @ApiTags('performance')
 @AdminOnly()
 @Controller('api/performance')
@@ -16,18 +20,19 @@ export class PerformanceController {
   constructor(
     private readonly cache: CacheService,
     private readonly pool: PoolObserver,
+    private readonly metricsService: MetricsService,
   ) {}
 
   @Get('metrics')
   @ApiOperation({ operationId: 'getPerformanceMetrics', summary: 'Timings (ms) of every operation, cache and pool figures' })
   @ApiOkResponse({ type: PerformanceMetricsDto })
   @ApiErrors()
-  metrics(): PerformanceMetricsDto {
+  async metrics(): Promise<PerformanceMetricsDto> {
     const caches = this.cache.stats().map(toCacheStatsDto);
     const hits = caches.reduce((n, c) => n + c.hits, 0);
     const misses = caches.reduce((n, c) => n + c.misses, 0);
     const acquire = this.pool.acquireStats();
-    const timings = Object.entries(performanceMonitor.all());
+    const timings = Object.entries(await this.metricsService.timings());
     return {
       timestamp: new Date().toISOString(),
       performance_metrics: Object.fromEntries(timings.map(([operation, stats]) => [operation, toTimingStatsDto(stats)])),
@@ -53,8 +58,8 @@ export class PerformanceController {
   })
   @ApiOkResponse({ type: OperationTimingDto })
   @ApiErrors([404, 'No timings recorded for this operation'])
-  timing(@Param() { operation }: OperationParam): OperationTimingDto {
-    const stats = performanceMonitor.stats(operation);
+  async timing(@Param() { operation }: OperationParam): Promise<OperationTimingDto> {
+    const stats = (await this.metricsService.timings())[operation];
     if (stats === undefined) throw new NotFoundException(`No timings recorded for operation ${JSON.stringify(operation)}`);
     return { operation, ...toTimingStatsDto(stats) };
   }
@@ -64,7 +69,7 @@ export class PerformanceController {
   @ApiOperation({ operationId: 'resetPerformanceMetrics', summary: 'Clear the timings (Prometheus counters are not reset)' })
   @ApiNoContentResponse({ description: 'Timings cleared' })
   @ApiErrors()
-  reset(): void {
-    performanceMonitor.reset();
+  reset(): Promise<void> {
+    return this.metricsService.resetTimings();
   }
 }

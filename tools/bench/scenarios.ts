@@ -7,6 +7,7 @@ import { median, percentile, round } from '../shared/stats';
 import { ChildServer } from './processes';
 import { auth, mixedRequests, perUser, rowOf } from './requests';
 import { scaleNginx } from './scale-nginx';
+import { scaleWorkers } from './scale-workers';
 import { meets, pairedRatio, RoundsSummary, summarizeRounds, Target } from './stats';
 
 export type Mode = 'full' | 'quick' | 'smoke';
@@ -83,7 +84,7 @@ export const PLANS: Record<Mode, Plan> = {
 };
 
 /** The app configurations the scenarios need; each runs as its own `node dist/src/main.js`. */
-export type ServerKind = 'cached' | 'uncached' | 'unbatched' | 'pool-timeout';
+export type ServerKind = 'cached' | 'uncached' | 'unbatched' | 'pool-timeout' | 'workers-2';
 
 export const POOL_TIMEOUT_MS = 1000;
 
@@ -93,6 +94,7 @@ export const SERVER_ENV: Record<ServerKind, Record<string, string>> = {
   unbatched: { ACTIVITY_BATCH_ENABLED: 'false' },
   // The scenario exhausts the pool through /debug/db-test on purpose, so it keeps no reserve.
   'pool-timeout': { DB_POOL_TIMEOUT_MS: String(POOL_TIMEOUT_MS), DEBUG_DB_TEST_RESERVE: '0' },
+  'workers-2': { WORKERS: '2' },
 };
 
 export interface BenchUser {
@@ -660,4 +662,4 @@ const poolExhausted: Scenario = {
   },
 };
 
-export const SCENARIOS: readonly Scenario[] = [cachedGet, mixed, manyConnections, postActivity, uncachedGet, activities, poolExhausted, scaleNginx];
+export const SCENARIOS: readonly Scenario[] = [cachedGet, mixed, manyConnections, postActivity, uncachedGet, activities, poolExhausted, scaleWorkers, scaleNginx];

@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
+import { WorkerChannel } from '../../cluster/worker-channel';
 import { MAX_LOCAL_KEYS, RateLimitStorage } from './rate-limit.storage';
 
 function localStorage(): RateLimitStorage {
   const noRedis = { enabled: false } as never;
-  return new RateLimitStorage(noRedis, { rateLimit: { redisFailure: 'local' } } as never);
+  return new RateLimitStorage(noRedis, { rateLimit: { redisFailure: 'local' } } as never, WorkerChannel.shared());
 }
 
 describe('RateLimitStorage (local)', () => {
@@ -21,7 +22,7 @@ describe('RateLimitStorage (local)', () => {
 
   it('counts at once without Redis, in the same counters as increment; with Redis it leaves counting to increment', async () => {
     const sut = localStorage();
-    const withRedis = new RateLimitStorage({ enabled: true } as never, { rateLimit: { redisFailure: 'local' } } as never);
+    const withRedis = new RateLimitStorage({ enabled: true } as never, { rateLimit: { redisFailure: 'local' } } as never, WorkerChannel.shared());
     expect(sut.incrementNow('k', 60_000, 2)?.totalHits).toBe(1);
     expect((await sut.increment('k', 60_000, 2)).totalHits).toBe(2);
     expect(sut.incrementNow('k', 60_000, 2)?.isBlocked).toBe(true);

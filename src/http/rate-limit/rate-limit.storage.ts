@@ -3,6 +3,7 @@ import type { ThrottlerStorage } from '@nestjs/throttler';
 import { LRUCache } from 'lru-cache';
 import { AppConfig } from '../../config/app-config';
 import { RedisConnection } from '../../cache/redis-connection';
+import { IPC, WorkerChannel } from '../../cluster/worker-channel';
 import { hitWindow, WindowHit, WindowState, WINDOW_LUA } from './sliding-window';
 
 export type RateLimitRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -20,24 +21,56 @@ function toRecord(hit: Pick<WindowHit, 'allowed' | 'count' | 'resetMs' | 'retryM
   };
 }
 
+export interface RateLimitHit {
+  readonly key: string;
+  readonly ttl: number;
+  readonly limit: number;
+}
+
+/**
+ * Sliding-window counters in memory, in an LRU bounded in keys: a full map drops its least
+ * recently counted key in O(1) (a sweep of 200,000 keys on every new key blocked the loop for
+ * ~100 ms). A dropped key had been idle longest; an idle window counts as zero anyway once two
+ * windows old. One process's counters, or with WORKERS > 1 and no Redis, the cluster primary's.
+ */
+export class LocalCounters {
+  private readonly windows = new LRUCache<string, WindowState>({ max: MAX_LOCAL_KEYS });
+
+  get size(): number {
+    return this.windows.size;
+  }
+
+  hit(key: string, ttl: number, limit: number, now: number): RateLimitRecord {
+    const entry = this.windows.get(key);
+    const hit = hitWindow(entry, now, ttl, limit);
+    if (entry) {
+      entry.start = hit.state.start;
+      entry.current = hit.state.current;
+      entry.previous = hit.state.previous;
+    } else {
+      this.windows.set(key, { ...hit.state });
+    }
+    return toRecord(hit, limit);
+  }
+}
+
 /**
  * @nestjs/throttler storage with O(1) sliding-window counters (the stock one keeps and scans an
  * array of every hit). With REDIS_URL the counters live in Redis, updated by one atomic script,
  * so all instances enforce one limit; if Redis fails, it counts locally (or lets requests
  * through, RATE_LIMIT_REDIS_FAILURE=open), logs and counts the fallback, and never errors.
- *
- * Local counters sit in an LRU bounded in keys: a full map drops its least recently counted key in
- * O(1) (a sweep of 200,000 keys on every new key blocked the loop for ~100 ms). A dropped key had
- * been idle longest; an idle window counts as zero anyway once two windows old.
+ * A cluster worker without Redis (or with Redis failing) counts in the primary's counters, one
+ * IPC round trip per hit, so that N workers enforce one limit, not N times it.
  */
 @Injectable()
 export class RateLimitStorage implements ThrottlerStorage {
-  private readonly local = new LRUCache<string, WindowState>({ max: MAX_LOCAL_KEYS });
+  private readonly local = new LocalCounters();
   fallbacks = 0;
 
   constructor(
     private readonly redis: RedisConnection,
     private readonly config: AppConfig,
+    private readonly channel: WorkerChannel,
   ) {}
 
   async increment(key: string, ttl: number, limit: number): Promise<RateLimitRecord> {
@@ -54,15 +87,25 @@ export class RateLimitStorage implements ThrottlerStorage {
         }
       }
     }
+    if (this.channel.enabled) {
+      try {
+        const hit: RateLimitHit = { key, ttl, limit };
+        return await this.channel.request<RateLimitRecord>(IPC.rateLimit, hit);
+      } catch {
+        // The primary is gone (this worker is about to stop): count here rather than fail.
+        this.fallbacks++;
+      }
+    }
     return this.incrementLocal(key, ttl, limit, Date.now());
   }
 
   /**
-   * The record at once when counting is local (no Redis); undefined when only `increment` can
-   * answer. Saves the access check two promise round trips per request on the common path.
+   * The record at once when counting is in this process (no Redis, no cluster); undefined when
+   * only `increment` can answer. Saves the access check two promise round trips per request on
+   * the common path.
    */
   incrementNow(key: string, ttl: number, limit: number): RateLimitRecord | undefined {
-    return this.redis.enabled ? undefined : this.incrementLocal(key, ttl, limit, Date.now());
+    return this.redis.enabled || this.channel.enabled ? undefined : this.incrementLocal(key, ttl, limit, Date.now());
   }
 
   /** Keys held locally (idle ones included, until the bound pushes them out). */
@@ -71,15 +114,6 @@ export class RateLimitStorage implements ThrottlerStorage {
   }
 
   incrementLocal(key: string, ttl: number, limit: number, now: number): RateLimitRecord {
-    const entry = this.local.get(key);
-    const hit = hitWindow(entry, now, ttl, limit);
-    if (entry) {
-      entry.start = hit.state.start;
-      entry.current = hit.state.current;
-      entry.previous = hit.state.previous;
-    } else {
-      this.local.set(key, { ...hit.state });
-    }
-    return toRecord(hit, limit);
+    return this.local.hit(key, ttl, limit, now);
   }
 }
