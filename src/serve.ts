@@ -81,6 +81,8 @@ export async function serve(config: AppConfig, root: Pino): Promise<void> {
   }
 }
 
+const IDLE_SWEEP_MS = 50;
+
 /**
  * Nest closes the HTTP server (waiting for in-flight requests) before the shutdown hooks that
  * flush the activity writer and end the pool. A client that never finishes its request would hold
@@ -89,14 +91,23 @@ export async function serve(config: AppConfig, root: Pino): Promise<void> {
  * were never answered, so nothing acknowledged is lost.
  */
 async function closeWithin(app: NestFastifyApplication, drainMs: number, logger: Logger): Promise<void> {
+  const server = app.getHttpServer();
   const closing = app.close();
+  // close() ends the connections idle at that moment; one busy then (a proxy's kept-alive
+  // upstream connection) would stay open after its answer until the drain timer. Ending the idle
+  // ones as they appear lets the drain finish when the last answer is sent.
+  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), drainMs)));
   if ((await Promise.race([closing, deadline])) === 'late') {
     logger.warn(`connections still open after SHUTDOWN_DRAIN_MS (${drainMs} ms): closing them`);
-    app.getHttpServer().closeAllConnections();
+    server.closeAllConnections();
   }
   clearTimeout(timer);
-  await closing;
+  try {
+    await closing;
+  } finally {
+    clearInterval(sweep);
+  }
 }
 

@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import { Client } from 'pg';
 import { recordFigure } from '../support/figures';
 import { createTestDatabase, dropTestDatabase } from '../support/test-database';
@@ -125,4 +126,63 @@ describe('database unreachable at start-up (server process)', () => {
       server.kill();
     }
   }, 30_000);
+});
+
+describe('shutdown with kept-alive connections (server process, real PostgreSQL)', () => {
+  let url: string;
+  let server: ServerProcess | undefined;
+
+  beforeAll(async () => {
+    url = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    server?.kill();
+    await dropTestDatabase(url);
+  });
+
+  // A proxy (nginx's upstream keepalive) holds its connections open between requests. One that
+  // was busy when the drain began and idle after must be closed then, not held until
+  // SHUTDOWN_DRAIN_MS cuts every connection.
+  it('closes a connection as soon as its last in-flight answer is sent', async () => {
+    const port = await freePort();
+    server = new ServerProcess({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: url,
+      ADMIN_EMAIL: 'ops@example.com',
+      ADMIN_PASSWORD: 'shutdown-test-1',
+      SHUTDOWN_GRACE_MS: '200',
+      SHUTDOWN_DRAIN_MS: '20000',
+      SHUTDOWN_TIMEOUT_MS: '25000',
+      LOG_LEVEL: 'info',
+    });
+    await server.waitFor(/listening on/);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const call = (method: string, path: string, token?: string, body?: unknown) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, method, path, agent, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on('error', reject);
+        req.end(body === undefined ? undefined : JSON.stringify(body));
+      });
+    const login = await call('POST', '/api/auth/login', undefined, { email: 'ops@example.com', password: 'shutdown-test-1' });
+    const { token } = JSON.parse(login.body) as { token: string };
+    let socketClosed = false;
+    agent.on('free', (socket) => socket.once('close', () => (socketClosed = true)));
+
+    const inFlight = call('GET', '/debug/db-test?num_tests=1&delay=1', token);
+    await new Promise((r) => setTimeout(r, 100));
+    const stopping = server.stop('SIGTERM', 30_000);
+    expect((await inFlight).status).toBe(200);
+    const { code } = await stopping;
+    agent.destroy();
+
+    expect(code).toBe(0);
+    expect(socketClosed).toBe(true);
+    expect(server.output.filter((line) => line.includes('still open after SHUTDOWN_DRAIN_MS'))).toEqual([]);
+  }, 60_000);
 });
