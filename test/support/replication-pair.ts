@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { AppConfig } from '../../src/config/app-config';
 import { findPostgresUser } from '../../src/database/embedded-postgres.access';
@@ -125,7 +124,9 @@ export class StandbyServer {
     if (!proc) return;
     const exited = once(proc, 'exit');
     proc.kill('SIGINT');
-    await Promise.race([exited, sleep(20_000).then(() => proc.kill('SIGKILL'))]);
+    const kill = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(kill);
   }
 }
 
