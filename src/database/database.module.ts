@@ -6,6 +6,7 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions, Entities } from './data-source';
 import { isConnectionError } from './database.errors';
+import { lazyReplicaPools } from './lazy-replica-pools';
 import { DatabaseHealth } from './database.health';
 import { PoolObserver } from './pool-observer';
 import { PreparedSql } from './prepared-sql';
@@ -37,6 +38,7 @@ export class DatabaseModule implements OnModuleInit {
               toRetry: (err: unknown) => isConnectionError(err),
             };
           },
+          dataSourceFactory: async (options) => lazyReplicaPools(new DataSource(options!)),
         }),
       ],
       providers: [PoolObserver, QueryObserver, DatabaseHealth, PreparedSql],

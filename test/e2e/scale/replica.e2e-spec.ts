@@ -127,4 +127,20 @@ describe('read replicas (a real streaming standby)', () => {
     expect(pools.replicas.map((r) => r.pool)).toEqual(['replica-0']);
     expect((await get('/metrics', undefined)).body).toMatch(/^db_pool_connections_max\{pool="replica-0"\} 4$/m);
   });
+
+  it('starts while its replica is down, and serves lists from the primary until it returns', async () => {
+    expect(pair.standby.running).toBe(false);
+    const second = await bootApp({ DATABASE_REPLICA_URLS: pair.standbyUrl, CACHE_ENABLED: 'false' }, { url: pair.primaryUrl });
+    try {
+      const res = await second.app.inject({ method: 'GET', url: '/api/projects', headers: user.headers });
+      expect(res.statusCode).toBe(200);
+      expect((res.json() as Listed).items.map((p) => p.id)).toContain(project.id);
+
+      const ready = await second.app.inject({ method: 'GET', url: '/health/ready' });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json().details.replicas).toEqual({ status: 'up', 'replica-0': { status: 'down' } });
+    } finally {
+      await second.close();
+    }
+  });
 });
