@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config';
 import { isConnectionError, isErrorLike, sqlState } from './database.errors';
+import { EventChannel } from './event-channel';
 import { replicaPoolName, ReplicaRouter } from './replica-router';
 import { retryIdempotent } from './retry';
 
@@ -44,6 +45,8 @@ function statementName(sql: string): string {
  */
 @Injectable()
 export class PreparedSql {
+  /** A lag-tolerant read the named replica did not answer, served by the primary instead. */
+  readonly replicaFallbacks = new EventChannel<string>('db.replica.fallback');
   private readonly logger = new Logger(PreparedSql.name);
   private readonly named: boolean;
   private readonly replicas: ReplicaRouter;
@@ -85,6 +88,7 @@ export class PreparedSql {
       } else if (sqlState(err) !== RECOVERY_CONFLICT) {
         throw err;
       }
+      this.replicaFallbacks.publish(replicaPoolName(index));
       return this.read(sql, params);
     }
   }
