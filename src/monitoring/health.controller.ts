@@ -36,8 +36,8 @@ export class HealthController {
 
   /**
    * Ready for traffic: not shutting down and the database answers. Pool saturation and replicas that
-   * are down are reported, not failed on. The details (ping time, pool figures, the database's error text) are for admins: an
-   * anonymous caller learns up or down, not how the database is reached.
+   * are down are reported, not failed on. The details (ping time, pool figures, the database's error
+   * text) are for admins: an anonymous caller learns up or down, not how the database is reached.
    */
   @Get('ready')
   @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: not shutting down and the database answers (details for admins)' })
