@@ -53,7 +53,9 @@ export class ActivityRepository {
   /**
    * One range scan of (project_id, created_at, id) in either direction, starting after the cursor:
    * any page costs what the first does. `limit + 1` rows so the caller can tell whether another
-   * page exists.
+   * page exists. From a replica: an activity page is a log being followed, and the rows a POST
+   * appended are in its own answer (RETURNING, from the primary), so a page that shows them after
+   * the replay delay misleads no one; ownership is checked on the primary first.
    */
   async findPage(projectId: string, filter: ActivityFilter, order: Order, limit: number, after?: CursorPosition): Promise<ActivityRow[]> {
     const params: unknown[] = [projectId];
@@ -80,7 +82,7 @@ export class ActivityRepository {
     }
     const direction = order === 'asc' ? 'ASC' : 'DESC';
     params.push(limit + 1);
-    return this.sql.read(`SELECT ${COLUMNS} FROM agent_activities a WHERE ${where} ORDER BY a.created_at ${direction}, a.id ${direction} LIMIT $${params.length}`,
+    return this.sql.readLagTolerant(`SELECT ${COLUMNS} FROM agent_activities a WHERE ${where} ORDER BY a.created_at ${direction}, a.id ${direction} LIMIT $${params.length}`,
       params,
     );
   }

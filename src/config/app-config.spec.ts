@@ -54,6 +54,22 @@ describe('AppConfig.fromEnv', () => {
     ]);
   });
 
+  it('reads replica URLs as a list, refuses a bad one without showing its password, and hides their passwords', () => {
+    const sut = AppConfig.fromEnv({ DATABASE_REPLICA_URLS: 'postgres://app:s3cret@replica-a/app, postgresql://app:s3cret@replica-b/app' });
+
+    expect(sut.databaseReplicaUrls).toEqual(['postgres://app:s3cret@replica-a/app', 'postgresql://app:s3cret@replica-b/app']);
+    expect(JSON.stringify(sut.redacted().databaseReplicaUrls)).not.toContain('s3cret');
+    expect(AppConfig.fromEnv({}).databaseReplicaUrls).toEqual([]);
+    expect(() => AppConfig.fromEnv({ DATABASE_REPLICA_URLS: 'postgres://a@r1/app,mysql://u:s3cret@r2/app' })).toThrow(
+      'DATABASE_REPLICA_URLS must be a comma-separated list of URLs starting with postgres:// or postgresql:// (got "mysql://u:***@r2/app")',
+    );
+  });
+
+  it('sends named prepared statements unless DB_PREPARED_STATEMENTS is false', () => {
+    expect(AppConfig.fromEnv({}).dbPreparedStatements).toBe(true);
+    expect(AppConfig.fromEnv({ DB_PREPARED_STATEMENTS: 'false' }).dbPreparedStatements).toBe(false);
+  });
+
   it('rejects a short admin password', () => {
     expect(() => AppConfig.fromEnv({ ADMIN_PASSWORD: 'short' })).toThrow('ADMIN_PASSWORD must be at least 8 characters');
   });

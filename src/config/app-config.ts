@@ -78,6 +78,13 @@ export class AppConfig {
   readonly workers: number;
   /** Unset: an embedded PostgreSQL is started under `embeddedPg.dir`. */
   readonly databaseUrl: string | undefined;
+  /** Hot standbys of the primary; the reads a repository marks lag-tolerant go to them. */
+  readonly databaseReplicaUrls: string[];
+  /**
+   * Named prepared statements (planned once per connection). Off for PgBouncer in transaction mode
+   * before 1.21, which cannot follow a statement prepared on one server connection to the next.
+   */
+  readonly dbPreparedStatements: boolean;
   readonly embeddedPg: { readonly dir: string; readonly port: number };
   readonly pool: PoolConfig;
   readonly migrationsRun: boolean;
@@ -132,6 +139,8 @@ export class AppConfig {
       listenBacklog: r.int('LISTEN_BACKLOG', 4096, 1, 65535),
       workers: parseWorkers(r),
       databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+      databaseReplicaUrls: r.urlList('DATABASE_REPLICA_URLS', ['postgres:', 'postgresql:']),
+      dbPreparedStatements: r.bool('DB_PREPARED_STATEMENTS', true),
       embeddedPg: {
         dir: isAbsolute(embeddedDir) ? embeddedDir : resolve(cwd, embeddedDir),
         port: r.int('EMBEDDED_PG_PORT', 54329, 1, 65535),
@@ -250,6 +259,7 @@ export class AppConfig {
     return {
       ...this,
       databaseUrl: this.databaseUrl === undefined ? undefined : redactUrl(this.databaseUrl),
+      databaseReplicaUrls: this.databaseReplicaUrls.map(redactUrl),
       redisUrl: this.redisUrl === undefined ? undefined : redactUrl(this.redisUrl),
       admin: { email: this.admin.email, password: this.admin.password === undefined ? undefined : '***' },
       metricsToken: this.metricsToken === undefined ? undefined : '***',

@@ -82,6 +82,16 @@ export class EnvReader {
     return value;
   }
 
+  /** Comma-separated URLs; a bad entry is reported with its password masked. */
+  urlList(name: string, protocols: readonly string[]): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return [];
+    const entries = value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+    const bad = entries.filter((e) => !hasProtocol(e, protocols));
+    if (bad.length > 0) this.fail(name, `a comma-separated list of URLs starting with ${protocols.map((p) => `${p}//`).join(' or ')}`, bad.map(redactUrl).join(','));
+    return entries;
+  }
+
   /** Comma-separated list; each entry is checked by `valid`. */
   list(name: string, fallback: readonly string[], valid: (entry: string) => boolean, expected: string): string[] {
     const value = this.raw(name);
@@ -103,6 +113,14 @@ export class EnvReader {
 
   private fail(name: string, expected: string, got: string): void {
     this.problems.push(`${name} must be ${expected} (got "${got}")`);
+  }
+}
+
+function hasProtocol(value: string, protocols: readonly string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol);
+  } catch {
+    return false;
   }
 }
 

@@ -9,11 +9,18 @@ import { MIGRATIONS } from '../../migrations';
 /** The entity classes of every table (src/entities.ts); running migrations needs none. */
 export type Entities = NonNullable<PostgresDataSourceOptions['entities']>;
 
-export function dataSourceOptions(config: AppConfig, url: string, entities: Entities = []): PostgresDataSourceOptions {
+/**
+ * With `replicaUrls`, TypeORM's replication: one pool per replica (`driver.slaves`, same pool
+ * options), and `defaultMode: 'master'` so that nothing reaches a replica unless a repository asks
+ * for it (PreparedSql.readLagTolerant): TypeORM's own default sends every SELECT to a replica, and it
+ * knows nothing of replication lag (typeorm#9427). Migrations and tools pass none.
+ */
+export function dataSourceOptions(config: AppConfig, url: string, entities: Entities = [], replicaUrls: readonly string[] = []): PostgresDataSourceOptions {
   const { pool } = config;
+  const servers = replicaUrls.length === 0 ? { url } : { replication: { master: { url }, slaves: replicaUrls.map((u) => ({ url: u })), defaultMode: 'master' as const } };
   return {
     type: 'postgres',
-    url,
+    ...servers,
     entities,
     migrations: MIGRATIONS,
     migrationsRun: false,

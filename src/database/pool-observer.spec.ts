@@ -84,14 +84,14 @@ describe('PoolObserver.attach on a stand-in pool', () => {
     sut.events.acquired.subscribe(({ pool: name, ms }) => seen.push(`acquired ${name} ${ms >= 0}`));
     sut.events.created.subscribe(({ pool: name }) => seen.push(`created ${name}`));
     sut.events.released.subscribe(({ pool: name, ms }) => seen.push(`released ${name} ${ms >= 0}`));
-    sut.attach(pool as never, 'replica1');
+    sut.attach(pool as never, 'replica-0');
 
     await (pool.connect as () => Promise<FakeClient>)();
     pool.emit('release', undefined, client);
     await (pool.connect as () => Promise<FakeClient>)();
 
-    expect(seen).toEqual(['created replica1', 'acquired replica1 true', 'released replica1 true', 'acquired replica1 true']);
-    expect(sut.acquireStats('replica1').count).toBe(2);
-    expect(sut.snapshot('replica1').checked_out).toBe(1);
+    expect(seen).toEqual(['created replica-0', 'acquired replica-0 true', 'released replica-0 true', 'acquired replica-0 true']);
+    expect(sut.acquireStats('replica-0').count).toBe(2);
+    expect(sut.snapshot('replica-0').checked_out).toBe(1);
   });
 });

@@ -28,6 +28,8 @@ export function toEffectiveConfigDto(c: RedactedConfig): EffectiveConfigDto {
     host: c.host,
     listenBacklog: c.listenBacklog,
     databaseUrl: c.databaseUrl,
+    databaseReplicaUrls: c.databaseReplicaUrls,
+    dbPreparedStatements: c.dbPreparedStatements,
     embeddedPg: { dir: c.embeddedPg.dir, port: c.embeddedPg.port },
     pool: {
       size: c.pool.size,

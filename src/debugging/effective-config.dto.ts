@@ -133,6 +133,12 @@ export class EffectiveConfigDto {
   @ApiPropertyOptional({ description: 'password masked; the embedded database’s URL when DATABASE_URL is unset' })
   databaseUrl?: string;
 
+  @ApiProperty({ type: [String], description: 'passwords masked; empty without replicas (pools replica-0, replica-1, ... in this order)' })
+  databaseReplicaUrls: string[];
+
+  @ApiProperty({ description: 'false: statements are sent unnamed (PgBouncer in transaction mode before 1.21)' })
+  dbPreparedStatements: boolean;
+
   @ApiProperty({ type: EmbeddedPgConfigDto })
   embeddedPg: EmbeddedPgConfigDto;
 

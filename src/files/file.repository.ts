@@ -50,7 +50,10 @@ export class FileRepository {
    * In byte order of the path (the C collation of files_project_id_path_key, so the index serves
    * the filter, the keyset and the order); `limit + 1` rows so the caller can tell whether another
    * page exists. starts_with() takes the prefix literally (no LIKE wildcards to escape) and, on a
-   * C-collated expression, the planner turns it into an index range.
+   * C-collated expression, the planner turns it into an index range. From a replica: the list
+   * carries no content and no write depends on it; the project's ownership is checked on the
+   * primary before it (ProjectService.requireOwned), and a file just written is read back by its
+   * id from the primary (find), so a list behind by the replay delay misleads no one.
    */
   async findPage(projectId: string, limit: number, prefix?: string, afterPath?: string): Promise<FileSummaryRow[]> {
     const params: unknown[] = [projectId];
@@ -64,7 +67,7 @@ export class FileRepository {
       where += ` AND f.path COLLATE "C" > $${params.length}`;
     }
     params.push(limit + 1);
-    return this.sql.read(`SELECT ${SUMMARY_COLUMNS} FROM files f WHERE ${where} ORDER BY f.path COLLATE "C" LIMIT $${params.length}`,
+    return this.sql.readLagTolerant(`SELECT ${SUMMARY_COLUMNS} FROM files f WHERE ${where} ORDER BY f.path COLLATE "C" LIMIT $${params.length}`,
       params,
     );
   }

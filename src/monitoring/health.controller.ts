@@ -1,6 +1,6 @@
 import { Controller, Get, Req } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { Public } from '../access/auth.decorators';
 import type { AuthenticatedRequest } from '../access/auth.decorators';
 import { DatabaseHealth } from '../database/database.health';
@@ -35,9 +35,9 @@ export class HealthController {
   }
 
   /**
-   * Ready for traffic: not shutting down and the database answers. Pool saturation is reported, not
-   * failed on. The details (ping time, pool figures, the database's error text) are for admins: an
-   * anonymous caller learns up or down, not how the database is reached.
+   * Ready for traffic: not shutting down and the database answers. Pool saturation and replicas that
+   * are down are reported, not failed on. The details (ping time, pool figures, the database's error
+   * text) are for admins: an anonymous caller learns up or down, not how the database is reached.
    */
   @Get('ready')
   @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: not shutting down and the database answers (details for admins)' })
@@ -59,6 +59,27 @@ export class HealthController {
         if (!admin) return ping.ok ? session.up() : session.down();
         return ping.ok ? session.up({ ping_ms: ping.ms, pool: saturation }) : session.down({ error: ping.error, pool: saturation });
       },
+      ...(this.database.hasReplicas ? [() => this.replicas(admin)] : []),
     ]);
+  }
+
+  /**
+   * Each replica as up or down, inside an indicator that is itself always up: a replica that is down
+   * costs only its reads, which go to the primary (PreparedSql.readLagTolerant), so the instance
+   * stays ready.
+   */
+  private async replicas(admin: boolean): Promise<HealthIndicatorResult> {
+    const replicas: Record<string, unknown> = {};
+    for (const { name, ping } of await this.database.pingReplicas()) {
+      const status = ping.ok ? 'up' : 'down';
+      if (!admin) {
+        replicas[name] = { status };
+        continue;
+      }
+      const pool = this.pool.snapshot(name);
+      const saturation = { checked_out: pool.checked_out, max: pool.max, waiting: pool.waiting };
+      replicas[name] = ping.ok ? { status, ping_ms: ping.ms, pool: saturation } : { status, error: ping.error, pool: saturation };
+    }
+    return this.indicators.check('replicas').up(replicas);
   }
 }

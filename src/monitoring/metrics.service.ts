@@ -6,6 +6,7 @@ import { IPC, WorkerChannel } from '../cluster/worker-channel';
 import { AppConfig } from '../config/app-config';
 import { PoolObserver } from '../database/pool-observer';
 import type { PoolSnapshot } from '../database/pool-snapshot';
+import { PreparedSql } from '../database/prepared-sql';
 import { QueryObserver } from '../database/query-observer';
 import { TIERS } from '../http/rate-limit/rate-limit-step';
 import { RateLimitStats } from '../http/rate-limit/rate-limit.stats';
@@ -44,6 +45,7 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     private readonly queries: QueryObserver,
     private readonly cache: CacheService,
     private readonly rateLimits: RateLimitStats,
+    private readonly sql: PreparedSql,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -142,6 +144,15 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     pool.events.acquired.subscribe(({ pool, ms }) => acquire.observe({ pool }, ms / 1000));
     pool.events.released.subscribe(({ pool, ms }) => usage.observe({ pool }, ms / 1000));
     pool.events.created.subscribe(({ pool, ms }) => creation.observe({ pool }, ms / 1000));
+
+    const fallbacks = new Counter({
+      name: 'db_replica_fallbacks_total',
+      help: 'Lag-tolerant reads a replica did not answer (down, pool timeout, recovery conflict), served by the primary',
+      labelNames: ['pool'],
+      registers,
+    });
+    for (const name of pool.poolNames().filter((n) => n !== 'primary')) fallbacks.inc({ pool: name }, 0);
+    this.sql.replicaFallbacks.subscribe((name) => fallbacks.inc({ pool: name }));
   }
 
   private registerQueries(): void {

@@ -66,7 +66,12 @@ export class ProjectRepository {
     return rows[0];
   }
 
-  /** Newest first; `limit + 1` rows so the caller can tell whether another page exists. */
+  /**
+   * Newest first; `limit + 1` rows so the caller can tell whether another page exists. From a
+   * replica: a list is a browsing view that no write depends on, and a project created a moment ago
+   * is read back by its id from the primary (findOwned), so the list lagging by the replay delay
+   * misleads no one.
+   */
   async findPage(userId: string, limit: number, status?: ProjectStatus, after?: CursorPosition): Promise<ProjectRow[]> {
     const params: unknown[] = [userId];
     let where = 'p.user_id = $1';
@@ -79,7 +84,7 @@ export class ProjectRepository {
       where += ` AND (p.created_at, p.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
     }
     params.push(limit + 1);
-    return this.sql.read(`SELECT ${COLUMNS} FROM projects p WHERE ${where} ORDER BY p.created_at DESC, p.id DESC LIMIT $${params.length}`,
+    return this.sql.readLagTolerant(`SELECT ${COLUMNS} FROM projects p WHERE ${where} ORDER BY p.created_at DESC, p.id DESC LIMIT $${params.length}`,
       params,
     );
   }

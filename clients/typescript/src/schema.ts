@@ -1157,6 +1157,10 @@ export interface components {
             listenBacklog: number;
             /** @description password masked; the embedded database’s URL when DATABASE_URL is unset */
             databaseUrl?: string;
+            /** @description passwords masked; empty without replicas (pools replica-0, replica-1, ... in this order) */
+            databaseReplicaUrls: string[];
+            /** @description false: statements are sent unnamed (PgBouncer in transaction mode before 1.21) */
+            dbPreparedStatements: boolean;
             embeddedPg: components["schemas"]["EmbeddedPgConfigDto"];
             pool: components["schemas"]["PoolConfigDto"];
             migrationsRun: boolean;

@@ -1,0 +1,151 @@
+import { aFile, aUser, anActivity, createProject, TestUser } from '../../support/factories';
+import { waitFor } from '../../support/eventually';
+import { query, ReplicationPair } from '../../support/replication-pair';
+import { bootApp, TestApp } from '../../support/test-app';
+
+interface Listed {
+  items: { id: string }[];
+}
+
+/**
+ * The app on a primary with one hot standby streaming from it, both real PostgreSQL servers (one
+ * pair for the whole file). Where a read was served is proved by pausing the standby's replay: a
+ * row committed on the primary afterwards exists only there, so a list that lacks it was read on
+ * the replica, and one that shows it at once was read on the primary.
+ */
+describe('read replicas (a real streaming standby)', () => {
+  let pair: ReplicationPair;
+  let sut: TestApp;
+  let user: TestUser;
+  let admin: TestUser;
+  let project: { id: string };
+
+  const get = (url: string, who: TestUser | undefined = user) => sut.app.inject({ method: 'GET', url, headers: who?.headers ?? {} });
+  const post = async <T>(url: string, payload: Record<string, unknown>): Promise<T> => {
+    const res = await sut.app.inject({ method: 'POST', url, headers: user.headers, payload });
+    expect(res.statusCode).toBe(201);
+    return res.json() as T;
+  };
+  const listed = async (url: string): Promise<string[]> => {
+    const res = await get(url);
+    expect(res.statusCode).toBe(200);
+    return (res.json() as Listed).items.map((item) => item.id);
+  };
+  const onStandby = (sql: string) => query(pair.standbyAdminUrl, sql);
+
+  beforeAll(async () => {
+    pair = await ReplicationPair.start();
+    sut = await bootApp(
+      {
+        DATABASE_REPLICA_URLS: pair.standbyUrl,
+        // A list answer kept by the HTTP cache would hide which server the next one is read from.
+        CACHE_ENABLED: 'false',
+        DB_POOL_SIZE: '2',
+        DB_MAX_OVERFLOW: '2',
+      },
+      { url: pair.primaryUrl },
+    );
+    user = await aUser(sut.app);
+    admin = await aUser(sut.app, { role: 'admin' });
+    project = await createProject(sut.app, user);
+    // The replica has caught up with everything so far.
+    await waitFor(() => listed('/api/projects'), (ids) => ids.includes(project.id), 10_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await sut?.close();
+    await pair?.stop();
+  });
+
+  it('serves project, file and activity lists from the replica, and reads a write back by its id from the primary at once', async () => {
+    await onStandby('SELECT pg_wal_replay_pause()');
+    await waitFor(() => onStandby('SELECT pg_get_wal_replay_pause_state() AS state'), (rows) => (rows[0] as { state: string }).state === 'paused');
+    try {
+      const created = await post<{ id: string }>('/api/projects', { name: 'written while replay is paused' });
+      const file = await post<{ id: string }>(`/api/projects/${project.id}/files`, aFile());
+      const activity = await post<{ id: string }>(`/api/projects/${project.id}/activities`, anActivity());
+
+      // Read-your-own-write: by id, from the primary.
+      expect((await get(`/api/projects/${created.id}`)).statusCode).toBe(200);
+      expect((await get(`/api/projects/${project.id}/files/${file.id}`)).statusCode).toBe(200);
+
+      // The rows are committed on the primary and not replayed on the standby...
+      const count = `SELECT (SELECT count(*) FROM projects WHERE id = '${created.id}')::int AS n`;
+      expect(await query(pair.primaryUrl, count)).toEqual([{ n: 1 }]);
+      expect(await query(pair.standbyUrl, count)).toEqual([{ n: 0 }]);
+      // ...so lists without them were read on the replica.
+      expect(await listed('/api/projects')).not.toContain(created.id);
+      expect(await listed(`/api/projects/${project.id}/files`)).not.toContain(file.id);
+      expect(await listed(`/api/projects/${project.id}/activities`)).not.toContain(activity.id);
+
+      await onStandby('SELECT pg_wal_replay_resume()');
+      await waitFor(() => listed('/api/projects'), (ids) => ids.includes(created.id), 10_000);
+      await waitFor(() => listed(`/api/projects/${project.id}/files`), (ids) => ids.includes(file.id), 10_000);
+      await waitFor(() => listed(`/api/projects/${project.id}/activities`), (ids) => ids.includes(activity.id), 10_000);
+    } finally {
+      await onStandby('SELECT pg_wal_replay_resume()');
+    }
+  });
+
+  it('reports replica-0 in /debug/pool-status, /metrics and readiness', async () => {
+    const pools = (await get('/debug/pool-status', admin)).json() as { pool: string; replicas: { pool: string; total: number }[] };
+    expect(pools.pool).toBe('primary');
+    expect(pools.replicas.map((r) => r.pool)).toEqual(['replica-0']);
+    expect(pools.replicas[0].total).toBeGreaterThan(0);
+
+    const metrics = await get('/metrics', undefined);
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toMatch(/^db_pool_connections\{pool="replica-0"\} [1-9]/m);
+    expect(metrics.body).toMatch(/^db_pool_connections_max\{pool="replica-0"\} 4$/m);
+
+    const ready = await get('/health/ready', admin);
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().details.replicas).toMatchObject({ status: 'up', 'replica-0': { status: 'up', pool: { max: 4 } } });
+  });
+
+  it('moves list reads to the primary when the replica stops: lists answer 200 with fresh rows, readiness stays 200 with replica-0 down', async () => {
+    await pair.standby.stop();
+
+    const created = await post<{ id: string }>('/api/projects', { name: 'written with the replica down' });
+    // Only the primary has it, so the list came from the primary.
+    expect(await listed('/api/projects')).toContain(created.id);
+    expect(await listed(`/api/projects/${project.id}/files`)).not.toHaveLength(0);
+    expect(await listed(`/api/projects/${project.id}/activities`)).not.toHaveLength(0);
+    // Marked down for a backoff that grows while it keeps failing: most of the next lists go
+    // straight to the primary without paying (and counting) another failure.
+    const fallbacks = async () => Number(/^db_replica_fallbacks_total\{pool="replica-0"\} (\d+)$/m.exec((await get('/metrics', undefined)).body)?.[1]);
+    const counted = await fallbacks();
+    expect(counted).toBeGreaterThanOrEqual(1);
+    for (let i = 0; i < 20; i++) expect((await get('/api/projects')).statusCode).toBe(200);
+    expect((await fallbacks()) - counted).toBeLessThanOrEqual(3);
+
+    const anonymous = await get('/health/ready', undefined);
+    expect(anonymous.statusCode).toBe(200);
+    expect(anonymous.json().details).toMatchObject({ database: { status: 'up' }, replicas: { status: 'up', 'replica-0': { status: 'down' } } });
+    expect(anonymous.json().details.replicas['replica-0']).toEqual({ status: 'down' });
+
+    const detailed = (await get('/health/ready', admin)).json();
+    expect(detailed.status).toBe('ok');
+    expect(detailed.details.replicas['replica-0']).toMatchObject({ status: 'down', error: expect.any(String) });
+
+    const pools = (await get('/debug/pool-status', admin)).json() as { replicas: { pool: string }[] };
+    expect(pools.replicas.map((r) => r.pool)).toEqual(['replica-0']);
+    expect((await get('/metrics', undefined)).body).toMatch(/^db_pool_connections_max\{pool="replica-0"\} 4$/m);
+  });
+
+  it('starts while its replica is down, and serves lists from the primary until it returns', async () => {
+    expect(pair.standby.running).toBe(false);
+    const second = await bootApp({ DATABASE_REPLICA_URLS: pair.standbyUrl, CACHE_ENABLED: 'false' }, { url: pair.primaryUrl });
+    try {
+      const res = await second.app.inject({ method: 'GET', url: '/api/projects', headers: user.headers });
+      expect(res.statusCode).toBe(200);
+      expect((res.json() as Listed).items.map((p) => p.id)).toContain(project.id);
+
+      const ready = await second.app.inject({ method: 'GET', url: '/health/ready' });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json().details.replicas).toEqual({ status: 'up', 'replica-0': { status: 'down' } });
+    } finally {
+      await second.close();
+    }
+  });
+});
