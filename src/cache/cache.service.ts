@@ -24,6 +24,8 @@ export interface CacheSpec<V> {
   readonly l1Share: number;
   /** An upper bound of a value's bytes in V8 (see TieredCacheOptions.sizeOf). */
   readonly sizeOf: (value: V) => number;
+  /** Its loads may read a replica (PreparedSql.readLagTolerant): see TieredCacheOptions.lagMs. */
+  readonly lagTolerant?: boolean;
 }
 
 /** Published on every bump: the tags and their new versions, and which instance bumped them. */
@@ -117,12 +119,14 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
     // with jitter, then the stale window.
     const entryLifeMs = jitteredTtl(this.longestTtlMs, () => 1) + c.staleMs;
     this.versionTtlMs = entryLifeMs + VERSION_KEY_MARGIN_MS;
-    this.versions = new TagVersions({ shared: redis.enabled, maxTags: c.tagVersionsMax, entryLifeMs });
+    this.versions = new TagVersions({ shared: redis.enabled, maxTags: c.tagVersionsMax, entryLifeMs, bumpMemoryMs: this.replicaLagMs });
     this.channel = `${c.namespace}:invalidate`;
     this.responses = this.create<CachedResponse>({
       name: 'http',
       l1Share: HTTP_SHARE,
       sizeOf: (r) => 2 * (r.body.length + r.etag.length),
+      // Some cached routes answer lists read from a replica (ProjectRepository.findPage, say).
+      lagTolerant: true,
     });
     this.sweeper = setInterval(() => this.tick(), SWEEP_MS);
     this.sweeper.unref();
@@ -131,6 +135,11 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
         for (const tag of tags as string[]) this.versions.bump(tag);
       });
     }
+  }
+
+  /** How far behind the primary a replica's answer may be; 0 without replicas. */
+  private get replicaLagMs(): number {
+    return this.config.databaseReplicaUrls.length > 0 ? this.config.dbReplicaMaxLagMs : 0;
   }
 
   /** Invalidations reach the other workers through the cluster primary (no Redis). */
@@ -155,6 +164,7 @@ export class CacheService implements OnApplicationBootstrap, OnModuleDestroy {
       versions: this.versions,
       redis: this.redis,
       confirm: (tags: readonly string[]) => this.confirm(tags),
+      lagMs: spec.lagTolerant ? this.replicaLagMs : 0,
       staleMs: c.staleMs,
       // Only when the database cannot answer: a 404 or bad input is the answer itself.
       serveStaleOn: isDatabaseUnavailable,

@@ -1,7 +1,7 @@
 import { TagVersions } from './tag-versions';
 
-const local = (maxTags = 1_000, entryLifeMs = 1_000) => new TagVersions({ shared: false, maxTags, entryLifeMs });
-const shared = (maxTags = 1_000, entryLifeMs = 1_000) => new TagVersions({ shared: true, maxTags, entryLifeMs });
+const local = (maxTags = 1_000, entryLifeMs = 1_000) => new TagVersions({ shared: false, maxTags, entryLifeMs, bumpMemoryMs: 0 });
+const shared = (maxTags = 1_000, entryLifeMs = 1_000) => new TagVersions({ shared: true, maxTags, entryLifeMs, bumpMemoryMs: 0 });
 
 /** A shared-mode instance whose subscription is live and whose `tags` Redis reports at `versions`. */
 function confirmedAt(sut: TagVersions, tags: string[], versions: number[], now = 0): void {
@@ -210,5 +210,58 @@ describe('TagVersions, shared mode (Redis)', () => {
     sut.bumped(sut.sending(['b', 'c'], gens.slice(1)), [4, 4], 100);
     expect(sut.beginConfirm(['x'], 500)).toBeUndefined();
     expect(sut.beginConfirm(['x'], 1_200)).toBeDefined();
+  });
+});
+
+describe('TagVersions, bump times (replicas)', () => {
+  const withMemory = (bumpMemoryMs: number, maxTags = 1_000, isShared = false) =>
+    new TagVersions({ shared: isShared, maxTags, entryLifeMs: 60_000, bumpMemoryMs });
+
+  it('answers the last bump time of any of the tags, made here or published elsewhere, and forgets it after the allowance', () => {
+    const sut = withMemory(1_000, 1_000, true);
+    sut.bump('a', 10_000);
+    sut.observe('b', 5, 10_500);
+    sut.observe('c', 5, 10_600);
+
+    expect(sut.lastBumpAt(['a'])).toBe(10_000);
+    expect(sut.lastBumpAt(['a', 'b'])).toBe(10_500);
+    expect(sut.lastBumpAt(['d'])).toBe(0);
+    sut.sweep(11_550);
+    expect(sut.lastBumpAt(['a', 'b'])).toBe(0);
+    expect(sut.lastBumpAt(['c'])).toBe(10_600);
+  });
+
+  it('keeps nothing without replicas', () => {
+    const sut = withMemory(0);
+    sut.bump('a', 10_000);
+    expect(sut.lastBumpAt(['a'])).toBe(0);
+  });
+
+  it('under the bound, a dropped bump time counts for every tag', () => {
+    const sut = withMemory(1_000, 2);
+    sut.bump('a', 10_000);
+    sut.bump('b', 10_100);
+    sut.bump('c', 10_200);
+    expect(sut.lastBumpAt(['a'])).toBe(10_000);
+    expect(sut.lastBumpAt(['x'])).toBe(10_000);
+    expect(sut.lastBumpAt(['c'])).toBe(10_200);
+  });
+
+  it('counts bumps missed while the subscription was down as made when it came back', () => {
+    const sut = withMemory(1_000, 1_000, true);
+    sut.setLive(true, 10_000);
+    sut.setLive(false, 20_000);
+    sut.setLive(true, 30_000);
+    expect(sut.lastBumpAt(['never-heard-of'])).toBe(30_000);
+  });
+
+  it('counts a newer version a confirm read before its message arrived as bumped now', () => {
+    const sut = withMemory(1_000, 1_000, true);
+    sut.setLive(true, 0);
+    sut.endConfirm(sut.beginConfirm(['a'], 0)!, [4], 0);
+    sut.setLive(false, 0);
+    sut.setLive(true, 0);
+    sut.endConfirm(sut.beginConfirm(['a'], 5_000)!, [9], 5_000);
+    expect(sut.lastBumpAt(['a'])).toBe(5_000);
   });
 });

@@ -24,6 +24,11 @@ export interface TagVersionsOptions {
   readonly maxTags: number;
   /** Longest an entry can be checked against a version: TTL with jitter plus the stale window. */
   readonly entryLifeMs: number;
+  /**
+   * How long the time of a tag's last bump is kept (see `lastBumpAt`): the replicas' lag allowance,
+   * 0 without replicas (then nothing is kept).
+   */
+  readonly bumpMemoryMs: number;
 }
 
 /** The versions a load began with: only a trusted snapshot's result may be stored. */
@@ -112,6 +117,11 @@ export class TagVersions {
   /** A pending bump was dropped under the bound: nothing is trusted until it cannot matter. */
   private lostBumps = false;
   private distrustUntil = 0;
+  /** Tag -> when its last bump was made or learned here, oldest first; only the last `bumpMemoryMs`. */
+  private readonly bumpTimes = new Map<string, number>();
+  private readonly oldestBump = new OldestFirst(this.bumpTimes);
+  /** Bumps until this time may have gone unnoticed here (subscription down, times dropped under the bound). */
+  private unnoticedUntil = 0;
 
   constructor(private readonly o: TagVersionsOptions) {}
 
@@ -180,6 +190,7 @@ export class TagVersions {
    */
   bump(tag: string, now = Date.now()): number {
     const gen = ++this.seq;
+    this.noteBump(tag, now);
     if (!this.o.shared) {
       const state = this.states.get(tag);
       if (state === undefined) this.insert(tag, new TagState(gen, 0, now));
@@ -268,24 +279,45 @@ export class TagVersions {
       if (this.states.get(tag) !== state || this.pending.has(tag)) return;
       // Redis is the truth, unless a newer version arrived on the channel while the read was out.
       const v = state.v === batch.seen[i] ? versions[i] : Math.max(state.v, versions[i]);
+      // A bump whose message is still on its way: its time is now, as far as this instance can tell.
+      if (batch.seen[i] > 0 && v > batch.seen[i]) this.noteBump(tag, now);
       this.touch(tag, state, v, now, this.epoch);
     });
   }
 
   /** A version another instance published: versions only move forward. */
-  observe(tag: string, v: number): void {
+  observe(tag: string, v: number, now = Date.now()): void {
+    this.noteBump(tag, now);
     const state = this.states.get(tag);
     if (state !== undefined && v > state.v) state.v = v;
   }
 
   /** The invalidation subscription went live or stopped being live: either way, a new epoch. */
-  setLive(live: boolean): void {
+  setLive(live: boolean, now = Date.now()): void {
     this.live = live;
     this.epoch++;
+    // Bumps published while the subscription was down were missed, and with them their times.
+    if (live && this.o.bumpMemoryMs > 0) this.unnoticedUntil = now;
+  }
+
+  /**
+   * When the last bump of any of `tags` was made here or learned (from Redis or the cluster
+   * primary), in local time, so never before the write it follows was committed: 0 when none
+   * happened within `bumpMemoryMs`. A load read from a lagging replica may miss that write until
+   * `bumpMemoryMs` after this.
+   */
+  lastBumpAt(tags: readonly string[]): number {
+    let last = this.unnoticedUntil;
+    for (const tag of tags) {
+      const at = this.bumpTimes.get(tag);
+      if (at !== undefined && at > last) last = at;
+    }
+    return last;
   }
 
   /** Forgets tags untouched for an entry's life, oldest first, at most `budget` of them. */
   sweep(now = Date.now(), budget = Number.POSITIVE_INFINITY): number {
+    this.forgetBumpTimes(now);
     let n = 0;
     for (let oldest = this.oldestState.peek(); oldest !== undefined && n < budget; oldest = this.oldestState.peek()) {
       if (now - oldest[1].at <= this.o.entryLifeMs) break;
@@ -293,6 +325,27 @@ export class TagVersions {
       n++;
     }
     return n;
+  }
+
+  private noteBump(tag: string, now: number): void {
+    if (this.o.bumpMemoryMs === 0) return;
+    this.forgetBumpTimes(now);
+    if (!this.bumpTimes.has(tag) && this.bumpTimes.size >= this.o.maxTags) {
+      // Whichever tag it was, any tag may have been bumped then.
+      const [oldest, at] = this.oldestBump.peek()!;
+      this.bumpTimes.delete(oldest);
+      if (at > this.unnoticedUntil) this.unnoticedUntil = at;
+    }
+    this.bumpTimes.delete(tag);
+    this.oldestBump.moved(tag);
+    this.bumpTimes.set(tag, now);
+  }
+
+  /** Bump times older than `bumpMemoryMs` no longer matter: a load begun now began after their allowance. */
+  private forgetBumpTimes(now: number): void {
+    for (let oldest = this.oldestBump.peek(); oldest !== undefined && now - oldest[1] >= this.o.bumpMemoryMs; oldest = this.oldestBump.peek()) {
+      this.bumpTimes.delete(oldest[0]);
+    }
   }
 
   private trustworthy(now = Date.now()): boolean {

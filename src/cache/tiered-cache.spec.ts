@@ -10,7 +10,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const noRedis = { client: undefined, ready: false } as unknown as RedisConnection;
 
 function make(overrides: Partial<TieredCacheOptions<string>> = {}) {
-  const versions = overrides.versions ?? new TagVersions({ shared: false, maxTags: 1_000, entryLifeMs: 60_000 });
+  const versions = overrides.versions ?? new TagVersions({ shared: false, maxTags: 1_000, entryLifeMs: 60_000, bumpMemoryMs: 0 });
   const cache = new TieredCache<string>({
     name: 'test',
     ttlMs: 20,
@@ -24,6 +24,7 @@ function make(overrides: Partial<TieredCacheOptions<string>> = {}) {
     versions,
     redis: noRedis,
     confirm: async () => undefined,
+    lagMs: 0,
     ...overrides,
   });
   return { cache, versions };
@@ -97,7 +98,7 @@ describe('TieredCache bounds', () => {
 });
 
 describe('TieredCache with shared versions (the Redis rule, without Redis)', () => {
-  const sharedVersions = () => new TagVersions({ shared: true, maxTags: 1_000, entryLifeMs: 60_000 });
+  const sharedVersions = () => new TagVersions({ shared: true, maxTags: 1_000, entryLifeMs: 60_000, bumpMemoryMs: 0 });
 
   it('loads every time and stores nothing while the tags cannot be confirmed', async () => {
     const versions = sharedVersions();
@@ -132,5 +133,66 @@ describe('TieredCache with shared versions (the Redis rule, without Redis)', () 
     expect(cache.peek('k', ['t'])).toBeUndefined();
     expect(await cache.getOrLoad('k', ['t'], async () => 'new')).toEqual({ value: 'new', source: 'load' });
     expect(cache.peek('k', ['t'])).toBe('new');
+  });
+});
+
+describe('TieredCache whose loads may read a lagging replica (lagMs)', () => {
+  const lagging = (lagMs: number, shared = false) => {
+    const versions = new TagVersions({ shared, maxTags: 1_000, entryLifeMs: 60_000, bumpMemoryMs: lagMs });
+    return make({ ttlMs: 60_000, lagMs, versions });
+  };
+
+  it('keeps a value loaded just after a bump of its tags only until the lag allowance after the bump has passed', async () => {
+    const { cache, versions } = lagging(100);
+    versions.bump('t');
+    // The replica had not replayed the write yet: the list lacks it.
+    await cache.getOrLoad('k', ['t'], async () => 'stale list');
+    expect(cache.peek('k', ['t'])).toBe('stale list');
+
+    await sleep(130);
+    expect(cache.peek('k', ['t'])).toBeUndefined();
+    // Loaded after the allowance: kept for the full TTL.
+    await cache.getOrLoad('k', ['t'], async () => 'fresh list');
+    await sleep(130);
+    expect(cache.peek('k', ['t'])).toBe('fresh list');
+  });
+
+  it('keeps the full TTL for tags not bumped within the allowance, and for another tag’s bump', async () => {
+    const { cache, versions } = lagging(100);
+    versions.bump('other');
+    await cache.getOrLoad('k', ['t'], async () => 'v');
+    await sleep(130);
+    expect(cache.peek('k', ['t'])).toBe('v');
+  });
+
+  it('does not store a value whose load began within the allowance but ended after it', async () => {
+    const { cache, versions } = lagging(50);
+    versions.bump('t');
+    await cache.getOrLoad('k', ['t'], () => sleep(80).then(() => 'slow'));
+    expect(cache.stats().size).toBe(0);
+  });
+
+  it('counts a bump another instance published (learned now) like one made here', async () => {
+    const { cache, versions } = lagging(100, true);
+    versions.setLive(true);
+    const batch = versions.beginConfirm(['t'])!;
+    versions.endConfirm(batch, [7]);
+    await sleep(110); // the subscription went live more than an allowance ago
+    versions.observe('t', 8);
+    const snapshot = versions.snapshot(['t']);
+    expect(snapshot.trusted).toBe(true);
+
+    await cache.getOrLoad('k', ['t'], async () => 'stale list');
+    expect(cache.peek('k', ['t'])).toBe('stale list');
+    await sleep(130);
+    expect(cache.peek('k', ['t'])).toBeUndefined();
+  });
+
+  it('changes nothing without replicas (lagMs 0)', async () => {
+    const { cache, versions } = lagging(0);
+    versions.bump('t');
+    await cache.getOrLoad('k', ['t'], async () => 'v');
+    await sleep(130);
+    expect(cache.peek('k', ['t'])).toBe('v');
   });
 });

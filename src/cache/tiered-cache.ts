@@ -61,6 +61,13 @@ export interface TieredCacheOptions<V> {
   readonly namespace: string;
   readonly versions: TagVersions;
   readonly redis: RedisConnection;
+  /**
+   * Loads may read a replica up to this far behind the primary (0: they read the primary). A value
+   * loaded within this long after one of its tags was bumped may lack that write, so it is kept only
+   * until this long after the bump: a write shows in the cached answer as soon as it would in a
+   * replica read.
+   */
+  readonly lagMs: number;
   /** Reads the versions of unconfirmed tags from Redis (shared mode); afterwards they may be confirmed. */
   readonly confirm: (tags: readonly string[]) => Promise<void>;
 }
@@ -237,12 +244,15 @@ export class TieredCache<V> {
     load: () => Promise<V | undefined>,
     ttlMs: number,
   ): Promise<{ value: V | undefined; source: CacheSource }> {
+    const began = this.o.lagMs > 0 ? Date.now() : 0;
     // An untrusted snapshot (Redis unreachable, say) could not tell a current L2 entry from a stale one.
     if (this.l2 && snapshot.trusted) {
       const fromL2 = await this.readL2(key, tags);
       if (fromL2 !== undefined) {
         this.hits++;
-        this.storeL1(key, fromL2, jitteredTtl(ttlMs));
+        // Stored by an instance that learned the same bumps within the time a message takes.
+        const ttl = this.ttlAfter(tags, began, ttlMs);
+        if (ttl > 0) this.storeL1(key, fromL2, ttl);
         return { value: fromL2.v, source: 'l2' };
       }
     }
@@ -259,9 +269,21 @@ export class TieredCache<V> {
     }
     // undefined means "nothing to cache" (e.g. an unknown token): the next call asks again.
     if (value !== undefined && snapshot.trusted && this.o.versions.isCurrent(tags, snapshot.t, snapshot.s)) {
-      await this.store(key, { v: value, t: snapshot.t, s: snapshot.s }, jitteredTtl(ttlMs));
+      const ttl = this.ttlAfter(tags, began, ttlMs);
+      if (ttl > 0) await this.store(key, { v: value, t: snapshot.t, s: snapshot.s }, ttl);
     }
     return { value, source: 'load' };
+  }
+
+  /**
+   * The TTL of a value whose fill began at `began`: in full, unless it began within `lagMs` after a
+   * bump of one of its tags; then only until `lagMs` after that bump (0: not at all, that has passed).
+   */
+  private ttlAfter(tags: readonly string[], began: number, ttlMs: number): number {
+    const full = jitteredTtl(ttlMs);
+    if (this.o.lagMs === 0) return full;
+    const settled = this.o.versions.lastBumpAt(tags) + this.o.lagMs;
+    return began >= settled ? full : Math.min(full, settled - Date.now());
   }
 
   private async store(key: string, entry: Entry<V>, ttl: number): Promise<void> {

@@ -65,6 +65,13 @@ describe('AppConfig.fromEnv', () => {
     );
   });
 
+  it('allows replicas 1 s of lag by default, and refuses a DB_REPLICA_MAX_LAG_MS out of range', () => {
+    expect(AppConfig.fromEnv({}).dbReplicaMaxLagMs).toBe(1000);
+    expect(AppConfig.fromEnv({ DB_REPLICA_MAX_LAG_MS: '300' }).dbReplicaMaxLagMs).toBe(300);
+    expect(() => AppConfig.fromEnv({ DB_REPLICA_MAX_LAG_MS: '-1' })).toThrow('DB_REPLICA_MAX_LAG_MS');
+    expect(() => AppConfig.fromEnv({ DB_REPLICA_MAX_LAG_MS: '60001' })).toThrow('an integer between 0 and 60000');
+  });
+
   it('sends named prepared statements unless DB_PREPARED_STATEMENTS is false', () => {
     expect(AppConfig.fromEnv({}).dbPreparedStatements).toBe(true);
     expect(AppConfig.fromEnv({ DB_PREPARED_STATEMENTS: 'false' }).dbPreparedStatements).toBe(false);

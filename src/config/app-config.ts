@@ -85,6 +85,11 @@ export class AppConfig {
    * before 1.21, which cannot follow a statement prepared on one server connection to the next.
    */
   readonly dbPreparedStatements: boolean;
+  /**
+   * How far behind the primary a replica may be (with replicas only): a cached answer loaded within
+   * this long after a write it depends on is kept only until this long after the write.
+   */
+  readonly dbReplicaMaxLagMs: number;
   readonly embeddedPg: { readonly dir: string; readonly port: number };
   readonly pool: PoolConfig;
   readonly migrationsRun: boolean;
@@ -141,6 +146,7 @@ export class AppConfig {
       databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
       databaseReplicaUrls: r.urlList('DATABASE_REPLICA_URLS', ['postgres:', 'postgresql:']),
       dbPreparedStatements: r.bool('DB_PREPARED_STATEMENTS', true),
+      dbReplicaMaxLagMs: r.int('DB_REPLICA_MAX_LAG_MS', 1000, 0, 60_000),
       embeddedPg: {
         dir: isAbsolute(embeddedDir) ? embeddedDir : resolve(cwd, embeddedDir),
         port: r.int('EMBEDDED_PG_PORT', 54329, 1, 65535),
