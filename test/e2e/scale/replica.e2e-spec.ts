@@ -87,6 +87,42 @@ describe('read replicas (a real streaming standby)', () => {
     }
   });
 
+  it('with the HTTP cache on, keeps a list read from a lagging replica after a write only for DB_REPLICA_MAX_LAG_MS, not CACHE_TTL_MS', async () => {
+    const cached = await bootApp(
+      { DATABASE_REPLICA_URLS: pair.standbyUrl, DB_REPLICA_MAX_LAG_MS: '300', CACHE_TTL_MS: '30000', DB_POOL_SIZE: '2', DB_MAX_OVERFLOW: '2' },
+      { url: pair.primaryUrl },
+    );
+    const list = async (): Promise<{ ids: string[]; cache: unknown }> => {
+      const res = await cached.app.inject({ method: 'GET', url: '/api/projects', headers: user.headers });
+      expect(res.statusCode).toBe(200);
+      return { ids: (res.json() as Listed).items.map((item) => item.id), cache: res.headers['x-cache'] };
+    };
+    await onStandby('SELECT pg_wal_replay_pause()');
+    try {
+      await waitFor(() => onStandby('SELECT pg_get_wal_replay_pause_state() AS state'), (rows) => (rows[0] as { state: string }).state === 'paused');
+      const res = await cached.app.inject({ method: 'POST', url: '/api/projects', headers: user.headers, payload: { name: 'cached while replay is paused' } });
+      expect(res.statusCode).toBe(201);
+      const created = res.json() as { id: string };
+
+      // Loaded after the write's invalidation, from the replica that has not replayed it.
+      const stale = await list();
+      expect(stale).toMatchObject({ cache: 'MISS' });
+      expect(stale.ids).toContain(project.id);
+      expect(stale.ids).not.toContain(created.id);
+
+      await onStandby('SELECT pg_wal_replay_resume()');
+      const count = `SELECT (SELECT count(*) FROM projects WHERE id = '${created.id}')::int AS n`;
+      await waitFor(() => query(pair.standbyUrl, count), (rows) => (rows[0] as { n: number }).n === 1, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+
+      // Kept for CACHE_TTL_MS, the stale list would still be answered here.
+      expect((await list()).ids).toContain(created.id);
+    } finally {
+      await onStandby('SELECT pg_wal_replay_resume()');
+      await cached.close();
+    }
+  });
+
   it('reports replica-0 in /debug/pool-status, /metrics and readiness', async () => {
     const pools = (await get('/debug/pool-status', admin)).json() as { pool: string; replicas: { pool: string; total: number }[] };
     expect(pools.pool).toBe('primary');
