@@ -30,6 +30,7 @@ export function toEffectiveConfigDto(c: RedactedConfig): EffectiveConfigDto {
     databaseUrl: c.databaseUrl,
     databaseReplicaUrls: c.databaseReplicaUrls,
     dbPreparedStatements: c.dbPreparedStatements,
+    dbReplicaMaxLagMs: c.dbReplicaMaxLagMs,
     embeddedPg: { dir: c.embeddedPg.dir, port: c.embeddedPg.port },
     pool: {
       size: c.pool.size,

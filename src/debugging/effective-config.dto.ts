@@ -139,6 +139,12 @@ export class EffectiveConfigDto {
   @ApiProperty({ description: 'false: statements are sent unnamed (PgBouncer in transaction mode before 1.21)' })
   dbPreparedStatements: boolean;
 
+  @ApiProperty({
+    type: 'integer',
+    description: 'with replicas: a cached answer loaded within this many ms after a write it depends on is kept only until this long after the write',
+  })
+  dbReplicaMaxLagMs: number;
+
   @ApiProperty({ type: EmbeddedPgConfigDto })
   embeddedPg: EmbeddedPgConfigDto;
 

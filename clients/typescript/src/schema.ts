@@ -1161,6 +1161,8 @@ export interface components {
             databaseReplicaUrls: string[];
             /** @description false: statements are sent unnamed (PgBouncer in transaction mode before 1.21) */
             dbPreparedStatements: boolean;
+            /** @description with replicas: a cached answer loaded within this many ms after a write it depends on is kept only until this long after the write */
+            dbReplicaMaxLagMs: number;
             embeddedPg: components["schemas"]["EmbeddedPgConfigDto"];
             pool: components["schemas"]["PoolConfigDto"];
             migrationsRun: boolean;
