@@ -1,11 +1,18 @@
+import { randomUUID } from 'node:crypto';
+import { CacheService } from '../../../src/cache/cache.service';
 import { aFile, aUser, anActivity, createProject, TestUser } from '../../support/factories';
-import { waitFor } from '../../support/eventually';
+import { until, waitFor } from '../../support/eventually';
 import { query, ReplicationPair } from '../../support/replication-pair';
 import { bootApp, TestApp } from '../../support/test-app';
 
 interface Listed {
   items: { id: string }[];
 }
+
+// Runs against a real Redis when REDIS_URL is set (.ci/run sets it when a local Redis answers).
+const redisUrl = process.env.REDIS_URL;
+const itWithRedis = redisUrl ? it : it.skip;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The app on a primary with one hot standby streaming from it, both real PostgreSQL servers (one
@@ -120,6 +127,52 @@ describe('read replicas (a real streaming standby)', () => {
     } finally {
       await onStandby('SELECT pg_wal_replay_resume()');
       await cached.close();
+    }
+  });
+
+  itWithRedis('two instances sharing Redis: a list one read from the lagging replica after the other’s write is dropped by both after DB_REPLICA_MAX_LAG_MS', async () => {
+    // Long enough for the steps between the write and the writer's read of the reader's entry.
+    const env = { DATABASE_REPLICA_URLS: pair.standbyUrl, DB_REPLICA_MAX_LAG_MS: '1000', REDIS_URL: redisUrl!, CACHE_NAMESPACE: `t${randomUUID().slice(0, 8)}`, DB_POOL_SIZE: '2', DB_MAX_OVERFLOW: '2' };
+    const writer = await bootApp(env, { url: pair.primaryUrl });
+    const reader = await bootApp(env, { url: pair.primaryUrl });
+    const list = async (app: typeof writer) => {
+      const res = await app.app.inject({ method: 'GET', url: '/api/projects', headers: user.headers });
+      expect(res.statusCode).toBe(200);
+      return { ids: (res.json() as Listed).items.map((item) => item.id), cache: res.headers['x-cache'] };
+    };
+    try {
+      for (const app of [writer, reader]) await until(async () => app.app.get(CacheService).tagVersionStats().subscription_live, 5_000);
+      // Bumps missed before the subscription was live count as made when it went live.
+      await sleep(1_100);
+      await list(reader);
+      expect((await list(reader)).cache).toBe('HIT');
+
+      await onStandby('SELECT pg_wal_replay_pause()');
+      await waitFor(() => onStandby('SELECT pg_get_wal_replay_pause_state() AS state'), (rows) => (rows[0] as { state: string }).state === 'paused');
+      const res = await writer.app.inject({ method: 'POST', url: '/api/projects', headers: user.headers, payload: { name: 'cached elsewhere while replay is paused' } });
+      expect(res.statusCode).toBe(201);
+      const created = res.json() as { id: string };
+      // The invalidation message reaches the reader.
+      await until(async () => (await list(reader)).cache === 'MISS', 2_000);
+
+      // Read on the replica by the reader, stored in its memory and in Redis, where the writer finds it.
+      const stale = await list(reader);
+      expect(stale.ids).not.toContain(created.id);
+      const fromRedis = await list(writer);
+      expect(fromRedis.cache).toBe('HIT');
+      expect(fromRedis.ids).not.toContain(created.id);
+
+      await onStandby('SELECT pg_wal_replay_resume()');
+      const count = `SELECT (SELECT count(*) FROM projects WHERE id = '${created.id}')::int AS n`;
+      await waitFor(() => query(pair.standbyUrl, count), (rows) => (rows[0] as { n: number }).n === 1, 10_000);
+      await sleep(1_100);
+
+      expect((await list(reader)).ids).toContain(created.id);
+      expect((await list(writer)).ids).toContain(created.id);
+    } finally {
+      await onStandby('SELECT pg_wal_replay_resume()');
+      await writer.close();
+      await reader.close();
     }
   });
 
