@@ -277,7 +277,7 @@ export class TieredCache<V> {
 
   /**
    * The TTL of a value whose fill began at `began`: in full, unless it began within `lagMs` after a
-   * bump of one of its tags; then only until `lagMs` after that bump (0: not at all, that has passed).
+   * bump of one of its tags; then only until `lagMs` after that bump (not above 0 once that has passed: not stored).
    */
   private ttlAfter(tags: readonly string[], began: number, ttlMs: number): number {
     const full = jitteredTtl(ttlMs);
