@@ -3,11 +3,11 @@ import type { AutocannonClient, AutocannonRequest } from './load';
 import type { BenchUser, Row } from './scenarios';
 import type { RoundsSummary } from './stats';
 
-/** What several scenarios send and report the same way (scenarios.ts, scale-nginx.ts). */
+/** What several scenarios send and report the same way (scenarios.ts, scale-nginx.ts, scale-workers.ts). */
 
 export const auth = (user: BenchUser) => ({ authorization: `Bearer ${user.token}` });
 
-export function rowOf(scenario: string, label: string, kind: Row['kind'], connections: number, s: RoundsSummary): Row {
+export function rowOf(scenario: string, label: string, kind: Row['kind'], connections: number, s: RoundsSummary, notes?: string): Row {
   return {
     scenario,
     label,
@@ -24,6 +24,7 @@ export function rowOf(scenario: string, label: string, kind: Row['kind'], connec
     non2xx: s.non2xx,
     statusCodes: s.statusCodes,
     cpuUs: s.cpuUsPerResponse,
+    notes,
   };
 }
 

@@ -5,6 +5,7 @@ import type { ChildServer } from './processes';
 import type { BenchUser, Context, Row, Scenario } from './scenarios';
 import { cpuSeconds, rssMb } from '../shared/processes';
 import { round } from '../shared/stats';
+import { rowOf } from './requests';
 import { RoundsSummary, summarizeRounds } from './stats';
 
 /**
@@ -75,26 +76,8 @@ async function interleaved(ctx: Context, specs: readonly Spec[]): Promise<Rounds
   return runs.map(summarizeRounds);
 }
 
-function rowOf(label: string, kind: Row['kind'], connections: number, s: RoundsSummary, notes?: string): Row {
-  return {
-    scenario: scaleWorkers.name,
-    label,
-    kind,
-    connections,
-    reqPerSec: s.reqPerSec,
-    reqPerSecRounds: s.reqPerSecRounds.map((v) => round(v, 0)),
-    avg: s.avg,
-    p50: s.p50,
-    p95: s.p95,
-    p99: s.p99,
-    max: s.max,
-    errors: s.errors,
-    non2xx: s.non2xx,
-    statusCodes: s.statusCodes,
-    cpuUs: s.cpuUsPerResponse,
-    notes,
-  };
-}
+const row = (label: string, kind: Row['kind'], connections: number, s: RoundsSummary, notes?: string): Row =>
+  rowOf(scaleWorkers.name, label, kind, connections, s, notes);
 
 /** Until both workers report on /metrics: the primary's readiness only means one has booted. */
 async function bothWorkersUp(server: ChildServer): Promise<void> {
@@ -125,9 +108,9 @@ export const scaleWorkers: Scenario = {
         { server: two, connections: c, setupClient },
       ]);
       const ratio = round(b.reqPerSec / a.reqPerSec, 2);
-      rows.push(rowOf(`app ${name}, one process`, 'baseline', c, a));
+      rows.push(row(`app ${name}, one process`, 'baseline', c, a));
       rows.push({
-        ...rowOf(`app ${name}, WORKERS=2`, 'measured', c, b, `${ratio}x the one process; CPU per response is the group's (primary + workers)`),
+        ...row(`app ${name}, WORKERS=2`, 'measured', c, b, `${ratio}x the one process; CPU per response is the group's (primary + workers)`),
         ratio,
         ratioOf: `app ${name}, one process`,
       });
@@ -151,7 +134,7 @@ export const scaleWorkers: Scenario = {
     }
     const s = summarizeRounds(runs);
     rows.push({
-      ...rowOf(`app cached GET, WORKERS=2, ${many} connections all busy`, 'measured', many, s, `group RSS peak ${round(peak, 0)} MB (primary + 2 workers); timeouts ${s.timeouts}`),
+      ...row(`app cached GET, WORKERS=2, ${many} connections all busy`, 'measured', many, s, `group RSS peak ${round(peak, 0)} MB (primary + 2 workers); timeouts ${s.timeouts}`),
       target: '0 errors/timeouts, p99 < 1000 ms',
       met: s.errors === 0 && s.timeouts === 0 && s.non2xx === 0 && s.p99 < 1000,
     });
