@@ -5,7 +5,7 @@ import { createTestDatabase, dropTestDatabase } from '../support/test-database';
 import { freePort, ServerProcess } from '../support/server-process';
 
 /** The built server as a real process: SIGTERM under write load, and a database missing at start. */
-describe('shutdown under load (server process, real PostgreSQL)', () => {
+describe('shutdown (server process, real PostgreSQL)', () => {
   let url: string;
   let server: ServerProcess | undefined;
 
@@ -97,49 +97,6 @@ describe('shutdown under load (server process, real PostgreSQL)', () => {
     recordFigure('SIGTERM under load: client-side connection errors', JSON.stringify(Object.fromEntries(failures)));
     expect([...statuses.keys()].every((s) => s === 201 || s === 503)).toBe(true);
   }, 60_000);
-});
-
-describe('database unreachable at start-up (server process)', () => {
-  it('answers 503 while it retries with backoff, logs each attempt, then exits non-zero', async () => {
-    const port = await freePort();
-    const deadPort = await freePort();
-    const server = new ServerProcess({
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: `postgres://nobody:x@127.0.0.1:${deadPort}/none`,
-      DB_CONNECT_RETRIES: '3',
-    });
-    try {
-      await server.waitFor(/attempt 1 of 3/);
-      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
-      const live = await fetch(`http://127.0.0.1:${port}/health/live`);
-
-      expect(ready.status).toBe(503);
-      expect(((await ready.json()) as { message: string }).message).toMatch(/waiting for the database/);
-      expect(live.status).toBe(200);
-      expect(await server.wait()).toBe(1);
-      const text = server.output.join('\n');
-      expect(text).toMatch(/attempt 2 of 3/);
-      expect(text).toMatch(/attempt 3 of 3/);
-      expect(text).toMatch(/start-up failed/);
-    } finally {
-      server.kill();
-    }
-  }, 30_000);
-});
-
-describe('shutdown with kept-alive connections (server process, real PostgreSQL)', () => {
-  let url: string;
-  let server: ServerProcess | undefined;
-
-  beforeAll(async () => {
-    url = await createTestDatabase();
-  });
-
-  afterAll(async () => {
-    server?.kill();
-    await dropTestDatabase(url);
-  });
 
   // A proxy (nginx's upstream keepalive) holds its connections open between requests. One that
   // was busy when the drain began and idle after must be closed then, not held until
@@ -185,4 +142,33 @@ describe('shutdown with kept-alive connections (server process, real PostgreSQL)
     expect(socketClosed).toBe(true);
     expect(server.output.filter((line) => line.includes('still open after SHUTDOWN_DRAIN_MS'))).toEqual([]);
   }, 60_000);
+});
+
+describe('database unreachable at start-up (server process)', () => {
+  it('answers 503 while it retries with backoff, logs each attempt, then exits non-zero', async () => {
+    const port = await freePort();
+    const deadPort = await freePort();
+    const server = new ServerProcess({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `postgres://nobody:x@127.0.0.1:${deadPort}/none`,
+      DB_CONNECT_RETRIES: '3',
+    });
+    try {
+      await server.waitFor(/attempt 1 of 3/);
+      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      const live = await fetch(`http://127.0.0.1:${port}/health/live`);
+
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { message: string }).message).toMatch(/waiting for the database/);
+      expect(live.status).toBe(200);
+      expect(await server.wait()).toBe(1);
+      const text = server.output.join('\n');
+      expect(text).toMatch(/attempt 2 of 3/);
+      expect(text).toMatch(/attempt 3 of 3/);
+      expect(text).toMatch(/start-up failed/);
+    } finally {
+      server.kill();
+    }
+  }, 30_000);
 });
