@@ -1,11 +1,17 @@
 import Fastify from 'fastify';
-import { Pool } from 'pg';
+import { Pool, QueryResultRow } from 'pg';
 
 /**
  * The bench's yardstick: bare Fastify (no Nest, no guards, no interceptors, no logging) with a
  * plain pg.Pool of the app's size, serving constant JSON and the very SQL the app sends for the
  * measured routes. The app's rate divided by this one's, measured in the same run, is what the
- * framework and our own layers cost. Started by bench/run.ts as its own child process.
+ * framework and our own layers cost. Started by bench/run.ts as its own child process, with the
+ * app's node flags (`npm start`'s).
+ *
+ * It is what a Fastify expert writes for these routes, so that the ratio prices our layers and not
+ * a weak yardstick: every answer has a response schema (fast-json-stringify instead of
+ * JSON.stringify) and every statement is a named prepared statement (planned once per connection),
+ * as the app's PreparedSql sends them.
  *
  * Env: PORT, HOST (127.0.0.1), DATABASE_URL, POOL_SIZE, POOL_MAX, POOL_TIMEOUT_MS, BACKLOG (listen backlog).
  *
@@ -17,12 +23,42 @@ const TS = (column: string, alias: string) => `to_char(${column} AT TIME ZONE 'U
 const PROJECT_COLUMNS = `p.id, p.name, p.description, p.status, ${TS('p.created_at', 'createdAt')}, ${TS('p.updated_at', 'updatedAt')}`;
 const ACTIVITY_COLUMNS = `a.id::text AS id, a.project_id AS "projectId", a.agent, a.action, a.payload, ${TS('a.created_at', 'createdAt')}`;
 
-export const SQL = {
+const SQL = {
   findOwned: `SELECT ${PROJECT_COLUMNS} FROM projects p WHERE p.id = $1 AND p.user_id = $2`,
   existsOwned: `SELECT 1 FROM projects WHERE id = $1 AND user_id = $2`,
   firstPage: `SELECT ${ACTIVITY_COLUMNS} FROM agent_activities a WHERE a.project_id = $1 ORDER BY a.created_at DESC, a.id DESC LIMIT $2`,
   nextPage: `SELECT ${ACTIVITY_COLUMNS} FROM agent_activities a WHERE a.project_id = $1 AND (a.created_at, a.id) < ($2::timestamptz, $3::bigint) ORDER BY a.created_at DESC, a.id DESC LIMIT $4`,
 };
+
+type Statement = keyof typeof SQL;
+
+const PROJECT = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    description: { type: ['string', 'null'] },
+    status: { type: 'string' },
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+  },
+} as const;
+
+const ACTIVITY = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    projectId: { type: 'string' },
+    agent: { type: 'string' },
+    action: { type: 'string' },
+    // Any JSON value: no type, so fast-json-stringify hands it to JSON.stringify as the app does.
+    payload: {},
+    createdAt: { type: 'string' },
+  },
+} as const;
+
+const ERROR = { type: 'object', properties: { statusCode: { type: 'integer' }, message: { type: 'string' } } } as const;
+const FAILURE = { type: 'object', properties: { error: { type: 'string' } } } as const;
 
 /** Same shape and about the same size as a project answer. */
 const CONSTANT = {
@@ -58,17 +94,20 @@ async function main(): Promise<void> {
   });
   pool.on('error', () => undefined);
 
+  // Named like the app's statements (a fixed name per text): parsed and planned once per connection.
+  const query = <T>(statement: Statement, values: unknown[]) => pool.query<T & QueryResultRow>({ name: statement, text: SQL[statement], values }).then((r) => r.rows);
+
   const app = Fastify({ logger: false });
   const fail = (reply: { code(n: number): { send(b: unknown): unknown } }, err: unknown) =>
     reply.code(/timeout/i.test(String((err as Error)?.message)) ? 503 : 500).send({ error: String((err as Error)?.message) });
 
-  app.get('/health', async () => ({ ok: true }));
-  app.get('/constant', async () => CONSTANT);
+  app.get('/health', { schema: { response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } } }, async () => ({ ok: true }));
+  app.get('/constant', { schema: { response: { 200: PROJECT } } }, async () => CONSTANT);
 
-  app.get<{ Params: { id: string } }>('/projects/:id', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/projects/:id', { schema: { response: { 200: PROJECT, 404: ERROR, '5xx': FAILURE } } }, async (request, reply) => {
     const user = String(request.headers['x-user-id'] ?? '');
     try {
-      const { rows } = await pool.query(SQL.findOwned, [request.params.id, user]);
+      const rows = await query<Record<string, unknown>>('findOwned', [request.params.id, user]);
       if (rows.length === 0) return reply.code(404).send({ statusCode: 404, message: 'Project not found' });
       return rows[0];
     } catch (err) {
@@ -78,19 +117,20 @@ async function main(): Promise<void> {
 
   // The app's list: ownership check, then one keyset range scan; the cursor here is the same
   // base64url JSON [createdAt, id] as the app's cursor body, without the signature.
-  app.get<{ Params: { id: string }; Querystring: { limit?: string; after?: string } }>('/projects/:id/activities', async (request, reply) => {
+  const page = { type: 'object', properties: { items: { type: 'array', items: ACTIVITY }, nextCursor: { type: ['string', 'null'] } } } as const;
+  app.get<{ Params: { id: string }; Querystring: { limit?: string; after?: string } }>('/projects/:id/activities', { schema: { response: { 200: page, 404: ERROR, '5xx': FAILURE } } }, async (request, reply) => {
     const user = String(request.headers['x-user-id'] ?? '');
     const { id } = request.params;
     const limit = Math.min(100, Math.max(1, Number(request.query.limit ?? 20) || 20));
     try {
-      const owned = await pool.query(SQL.existsOwned, [id, user]);
-      if (owned.rows.length === 0) return reply.code(404).send({ statusCode: 404, message: 'Project not found' });
+      const owned = await query('existsOwned', [id, user]);
+      if (owned.length === 0) return reply.code(404).send({ statusCode: 404, message: 'Project not found' });
       let rows: ActivityRow[];
       if (request.query.after) {
         const [key, after] = JSON.parse(Buffer.from(request.query.after, 'base64url').toString('utf8')) as [string, string];
-        rows = (await pool.query(SQL.nextPage, [id, key, after, limit + 1])).rows;
+        rows = await query<ActivityRow>('nextPage', [id, key, after, limit + 1]);
       } else {
-        rows = (await pool.query(SQL.firstPage, [id, limit + 1])).rows;
+        rows = await query<ActivityRow>('firstPage', [id, limit + 1]);
       }
       const more = rows.length > limit;
       const items = more ? rows.slice(0, limit) : rows;
