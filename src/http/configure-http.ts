@@ -1,12 +1,39 @@
-import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, Type, ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { plainToInstance } from 'class-transformer';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 import { InputSanityPipe } from './input-sanity.pipe';
 import { validationMessages } from './validation-messages';
 
+/**
+ * Nest's ValidationPipe, except for a query DTO given no parameter at all (most GETs): the first
+ * empty query of each DTO class is validated in full, and once it passed, later empty queries are
+ * only transformed (the instance and its @Transform defaults, exactly what the pipe returns), not
+ * validated again: the same empty input gets the same verdict every time. The full pipe cost an
+ * uncached GET several µs and about 10 kB of garbage (docs/BENCHMARKS.md, issue #16).
+ */
+class ValidationPipeWithEmptyQueries extends ValidationPipe {
+  private readonly emptyQueryPasses = new WeakSet<Type<unknown>>();
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const { metatype } = metadata;
+    if (metadata.type !== 'query' || metatype === undefined || !isEmptyObject(value) || !this.toValidate(metadata)) return super.transform(value, metadata);
+    if (this.emptyQueryPasses.has(metatype)) return plainToInstance(metatype, value, this.transformOptions);
+    const entity: unknown = await super.transform(value, metadata);
+    this.emptyQueryPasses.add(metatype);
+    return entity;
+  }
+}
+
+function isEmptyObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  for (const _key in value) return false;
+  return true;
+}
+
 /** Validation of every body, query and params DTO, refusing with one `field: what is wrong` per field. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new ValidationPipeWithEmptyQueries({
     transform: true,
     whitelist: true,
     forbidNonWhitelisted: true,

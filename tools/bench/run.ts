@@ -27,7 +27,7 @@ import { formatTimings, seed } from './seed';
  *   --quick            short runs, tiny dataset, 1 round
  *   --smoke            ~1 s runs, few connections, tiny seed (for the test suite); never writes docs
  *   --scenario NAME    only this scenario (repeatable or comma-separated)
- *   --profile          the cached-get scenario with the app under node --cpu-prof, summarized
+ *   --profile          the cached-get scenario (or the first --scenario) with the app under node --cpu-prof, summarized
  *   --out DIR          where the results JSON goes (default tools/bench/results; smoke: a temp folder)
  *   --rounds N, --duration S   override the plan
  *   --no-docs          leave docs/BENCHMARKS.md alone
@@ -60,7 +60,7 @@ class Servers {
   constructor(
     private readonly env: Record<string, string>,
     private readonly setup: Record<string, number>,
-    private readonly options: { profileDir?: string; openFiles?: number; nodeArgs: readonly string[] },
+    private readonly options: { profileDir?: string; profiled?: ServerKind; openFiles?: number; nodeArgs: readonly string[] },
   ) {}
 
   async get(kind: ServerKind, { fresh = false } = {}): Promise<ChildServer> {
@@ -73,7 +73,7 @@ class Servers {
     }
     if (server) return server;
     const port = await freePort();
-    const profiling = kind === 'cached' && this.options.profileDir !== undefined;
+    const profiling = kind === this.options.profiled && this.options.profileDir !== undefined;
     server = new ChildServer({
       name: `app server (${kind})`,
       script: APP_MAIN,
@@ -317,7 +317,9 @@ async function main(): Promise<void> {
     const profileDir = profile ? join(ROOT, '.data', 'bench-profiles', tag) : undefined;
     if (profileDir) mkdirSync(profileDir, { recursive: true });
     const nodeArgs = startNodeArgs(join(ROOT, 'package.json'));
-    servers = new Servers({ ...serverEnv, DATABASE_URL: url }, setup, { profileDir, openFiles, nodeArgs });
+    // The app server of the first scenario is profiled: cached-get's by default, `--scenario uncached-get` for the SELECT path.
+    const profiled = scenarios[0].servers[0];
+    servers = new Servers({ ...serverEnv, DATABASE_URL: url }, setup, { profileDir, profiled, openFiles, nodeArgs });
     const refPort = await freePort();
     reference = new ChildServer({
       name: 'reference server',
@@ -388,7 +390,7 @@ async function main(): Promise<void> {
         const requests = responsesByServer.get(server.url) ?? 0;
         return { ...summary, file: file.replace(ROOT + '/', ''), requests, busyUsPerRequest: requests > 0 ? (summary.busyMs * 1000) / requests : undefined };
       };
-      profileSummary = summarize(profileDir, servers.history.find((h) => h.kind === 'cached')?.server);
+      profileSummary = summarize(profileDir, servers.history.find((h) => h.kind === profiled)?.server);
       referenceProfile = summarize(join(profileDir, 'reference'), reference);
     }
 
