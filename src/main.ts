@@ -24,6 +24,9 @@ async function main(): Promise<void> {
   }
   const root = createRootLogger(config);
   Logger.overrideLogger(new PinoNestLogger(root));
+  if (Number(process.versions.node.split('.')[0]) < 22) {
+    root.warn({ context: 'Main' }, `Node.js ${process.version} is past its end of life (2026-04-30): run Node.js 24 LTS`);
+  }
   if (config.workers > 1 && cluster.isPrimary) {
     // The primary serves no request: the workers each start their own SDK.
     const { runPrimary } = require('./primary') as typeof import('./primary');
