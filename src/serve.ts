@@ -10,6 +10,7 @@ import { EmbeddedPostgresSetupError } from './database/embedded-postgres.errors'
 import { migrate } from './database/migrate';
 import { BootProbe } from './http/boot-probe';
 import { ShutdownState } from './http/shutdown-state';
+import type { Telemetry } from './telemetry/telemetry';
 
 /**
  * One serving process (WORKERS=1, or one cluster worker).
@@ -19,9 +20,10 @@ import { ShutdownState } from './http/shutdown-state';
  * run the migrations, and a booting worker simply takes no connections yet.
  * Shutdown: readiness 503 (for SHUTDOWN_GRACE_MS) -> HTTP drains in-flight requests -> the
  * activity writer flushes and the pool closes -> embedded PostgreSQL stops; a timer forces the
- * exit if any step hangs.
+ * exit if any step hangs. Spans still buffered (the last requests', the writer's last flush) are
+ * exported last, once nothing can make more.
  */
-export async function serve(config: AppConfig, root: Pino): Promise<void> {
+export async function serve(config: AppConfig, root: Pino, telemetry?: Telemetry): Promise<void> {
   const logger = new Logger('Main');
   const inCluster = WorkerChannel.shared().enabled;
 
@@ -49,6 +51,7 @@ export async function serve(config: AppConfig, root: Pino): Promise<void> {
         await closeWithin(app, config.shutdownDrainMs, logger);
       }
       await embedded?.stop();
+      await telemetry?.shutdown();
       logger.log('shutdown complete');
       process.exit(0);
     } catch (err) {

@@ -6,7 +6,7 @@ import madge from 'madge';
  * the folders before it. Features build on infrastructure; the composition (the request pipeline,
  * the OpenAPI builder) and the root files (app.module, app.factory, main) sit on top.
  */
-const INFRASTRUCTURE = ['config', 'database', 'cluster', 'cache', 'http', 'access', 'monitoring'];
+const INFRASTRUCTURE = ['config', 'telemetry', 'database', 'cluster', 'cache', 'http', 'access', 'monitoring'];
 const FEATURES = ['auth', 'projects', 'files', 'activities', 'debugging'];
 const COMPOSITION = ['pipeline', '(root)'];
 

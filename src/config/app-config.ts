@@ -55,6 +55,19 @@ export interface CacheConfig {
   readonly namespace: string;
 }
 
+/**
+ * OpenTelemetry, read from the standard OTEL_* variables. Only whether to start the SDK is decided
+ * here; the SDK reads the rest of its standard variables itself (exporter protocol, headers,
+ * sampler, resource attributes), as every OpenTelemetry deployment expects.
+ */
+export interface TelemetryConfig {
+  /** Spans are exported: an OTLP endpoint or a traces exporter is configured, and the SDK is not disabled. */
+  readonly traces: boolean;
+  /** Metrics are exported through the SDK (OTEL_METRICS_EXPORTER names an exporter other than none). */
+  readonly metrics: boolean;
+  readonly serviceName: string;
+}
+
 const MIB = 1024 * 1024;
 
 type ConfigValues = Omit<AppConfig, 'redacted' | 'poolMax' | 'withDatabaseUrl'>;
@@ -122,6 +135,7 @@ export class AppConfig {
   readonly debugRoutesEnabled: boolean;
   /** Pooled connections /debug/db-test leaves to the application, however many calls run at once. */
   readonly debugDbTestReserve: number;
+  readonly telemetry: TelemetryConfig;
 
   private constructor(values: ConfigValues) {
     Object.assign(this, values);
@@ -216,6 +230,7 @@ export class AppConfig {
       debugRoutesEnabled: r.bool('DEBUG_ROUTES_ENABLED', true),
       // A fifth of the pool, at least one connection, unless the pool has only one.
       debugDbTestReserve: r.int('DEBUG_DB_TEST_RESERVE', Math.min(Math.ceil((poolSize + maxOverflow) / 5), poolSize + maxOverflow - 1), 0, 2_000),
+      telemetry: parseTelemetry(r),
     });
     r.check(
       statementTimeoutMs >= 100,
@@ -284,6 +299,24 @@ function isOrigin(entry: string): boolean {
   } catch {
     return false;
   }
+}
+
+const OTEL_EXPORTERS = ['otlp', 'console', 'none'] as const;
+
+/**
+ * Off unless configured: an endpoint or an explicit exporter turns traces on (the SDK's own default
+ * would export to localhost:4318 whenever it is loaded); OTEL_SDK_DISABLED=true and `none` win.
+ */
+function parseTelemetry(r: EnvReader): TelemetryConfig {
+  const disabled = r.bool('OTEL_SDK_DISABLED', false);
+  const endpoint = r.url('OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']) ?? r.url('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', ['http:', 'https:']);
+  const tracesExporter = r.raw('OTEL_TRACES_EXPORTER') === undefined ? undefined : r.oneOf('OTEL_TRACES_EXPORTER', 'otlp', OTEL_EXPORTERS);
+  const metricsExporter = r.oneOf('OTEL_METRICS_EXPORTER', 'none', OTEL_EXPORTERS);
+  return {
+    traces: !disabled && tracesExporter !== 'none' && (endpoint !== undefined || tracesExporter !== undefined),
+    metrics: !disabled && metricsExporter !== 'none',
+    serviceName: r.string('OTEL_SERVICE_NAME', 'projects-backend', { maxLength: 255 }),
+  };
 }
 
 /** `WORKERS`: a count, or `auto` for the cores this process may use. */

@@ -97,7 +97,7 @@ export class RoutePolicies {
       throw new Error(`route ${String(route.method)} ${route.url} has no access policy: routes come from Nest controllers (or are listed as external in src/pipeline/pipeline.ts)`);
     }
     const completed: RoutePolicy = { ...policy, template: route.url };
-    route.config = { ...config, [POLICY]: completed };
+    route.config = { ...config, [POLICY]: completed } as RouteOptions['config'];
     for (const method of [route.method].flat()) this.registered.set(`${method} ${route.url}`, { policy: completed, handler: target });
   }
 

@@ -64,6 +64,9 @@ describe('server process', () => {
       await server.waitFor(/listening on .*\(database: DATABASE_URL\)/);
       expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
       expect(server.output.some((l) => l.includes('embedded PostgreSQL'))).toBe(false);
+      // Node 20 is accepted past its end of life, and says so; Node 22 and 24 start silently.
+      const eolWarning = server.output.some((l) => l.includes('past its end of life') && l.includes('Node.js 24 LTS'));
+      expect(eolWarning).toBe(Number(process.versions.node.split('.')[0]) < 22);
       expect((await server.stop()).code).toBe(0);
     } finally {
       await dropTestDatabase(url);
