@@ -2,7 +2,8 @@ import { connect, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'pg';
 import { LoadOptions, LoadResult, runLoad } from './load';
-import { cpuSeconds, sampleRss } from '../shared/processes';
+import { OtlpReceiver } from '../shared/otlp-receiver';
+import { cpuSeconds, freePort, sampleRss } from '../shared/processes';
 import { median, percentile, round } from '../shared/stats';
 import { ChildServer } from './processes';
 import { auth, mixedRequests, perUser, rowOf } from './requests';
@@ -248,6 +249,65 @@ const cachedGet: Scenario = {
       withTarget(rowOf(this.name, 'app GET /api/projects/:id (cache hit)', 'measured', c, app), ratio, 'reference constant JSON', { op: '>=', bound: 0.6 }),
       rowOf(this.name, 'reference: bare Fastify, constant JSON', 'reference', c, ref),
     ];
+  },
+};
+
+/**
+ * What tracing costs a cache hit: the same GET on the cached server (tracing off) and on a second
+ * app server with tracing on at the default sampler (parent-based, always on: every request is a
+ * sampled trace), exporting over OTLP/HTTP to a sink in the bench process that answers 200 as a
+ * collector does and counts what it receives.
+ */
+const tracing: Scenario = {
+  name: 'tracing',
+  description: 'GET /api/projects/:id, a cache hit, tracing off vs on (default sampler, OTLP/HTTP to a sink in the bench)',
+  servers: ['cached'],
+  async run(ctx) {
+    const untraced = await ctx.server('cached');
+    const sink = new OtlpReceiver();
+    const endpoint = await sink.start();
+    const port = await freePort();
+    const traced = new ChildServer({
+      name: 'app server (traced)',
+      script: ctx.app.main,
+      port,
+      env: { ...ctx.app.env, PORT: String(port), OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: 'bench' },
+      readyPath: '/health/ready',
+      nodeArgs: ctx.app.nodeArgs,
+    });
+    try {
+      ctx.log(`tracing: starting app server (traced) on port ${port}, exporting to ${endpoint}`);
+      await traced.start();
+      const user = ctx.fixtures.users[0];
+      const path = `/api/projects/${user.projects[0]}`;
+      for (const server of [untraced, traced]) {
+        await getJson(server.url + path, auth(user));
+        const check = await getJson(server.url + path, auth(user));
+        if (check.status !== 200 || check.headers.get('x-cache') !== 'HIT') {
+          throw new Error(`tracing: ${server.options.name} answered ${check.status} ${check.headers.get('x-cache')}, expected 200 and x-cache HIT`);
+        }
+      }
+      const c = ctx.plan.connections;
+      const [off, on] = await interleaved(ctx, [
+        { server: () => untraced, connections: c, path, headers: auth(user) },
+        { server: () => traced, connections: c, path, headers: auth(user) },
+      ]);
+      const ratio = pairedRatio(on.reqPerSecRounds, off.reqPerSecRounds).median;
+      const exports = sink.requests.get('/v1/traces') ?? 0;
+      const received = `${exports} trace export(s), ${sink.requests.get('/v1/metrics') ?? 0} metric export(s), ${round(sink.bytes / 1024, 0)} kB received by the sink`;
+      return [
+        {
+          ...rowOf(this.name, 'app cached GET, tracing on (default sampler)', 'measured', c, on),
+          ratio,
+          ratioOf: 'same, tracing off',
+          notes: exports > 0 ? received : `${received}: tracing did not export, the app may not have started it`,
+        },
+        rowOf(this.name, 'baseline: cached GET, tracing off', 'baseline', c, off),
+      ];
+    } finally {
+      await traced.stop();
+      await sink.stop();
+    }
   },
 };
 
@@ -662,4 +722,4 @@ const poolExhausted: Scenario = {
   },
 };
 
-export const SCENARIOS: readonly Scenario[] = [cachedGet, mixed, manyConnections, postActivity, uncachedGet, activities, poolExhausted, scaleWorkers, scaleNginx];
+export const SCENARIOS: readonly Scenario[] = [cachedGet, tracing, mixed, manyConnections, postActivity, uncachedGet, activities, poolExhausted, scaleWorkers, scaleNginx];
