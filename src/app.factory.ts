@@ -11,6 +11,7 @@ import { errorBody } from './http/error-body';
 import { installJsonBody } from './http/json-body';
 import { createRootLogger, PinoNestLogger } from './http/logger';
 import { requestIdFor } from './http/request-id';
+import { requestLogger } from './http/request-logger';
 import { configureCors } from './http/security';
 import { setUpOpenApi } from './pipeline/openapi';
 import { installPipeline } from './pipeline/pipeline';
@@ -29,6 +30,7 @@ export async function createApp(config: AppConfig, logger: Pino = createRootLogg
     // One line per request from our onResponse hook instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdFor,
+    childLoggerFactory: requestLogger,
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
     // A client that sends its headers or body slowly (a byte every few seconds) gets a 408 and

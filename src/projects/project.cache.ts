@@ -20,7 +20,9 @@ export const ProjectReads = {
   /** Stale after a write to the project, or to the parts its include= adds. */
   get: {
     tags: ({ params, query }) => {
-      const include = String(query.include ?? '');
+      // Worked out on every cache hit: a plain read (no include=) builds one tag and nothing else.
+      if (query.include === undefined) return [project(params.id)];
+      const include = String(query.include);
       return [project(params.id), ...INCLUDES.filter((part) => include.includes(part)).map((part) => projectPartTag(part, params.id))];
     },
   },
