@@ -20,6 +20,8 @@ export interface Machine {
 export interface BenchResult {
   readonly version: 1;
   readonly date: string;
+  /** process.version of the bench and of every server it started (also in machine.node). */
+  readonly node?: string;
   readonly mode: Mode | 'partial' | 'profile';
   readonly command: string;
   readonly scenarios: string[];
@@ -205,9 +207,28 @@ function profileSection(r: BenchResult): string {
 export const NOTES_START = '<!-- notes:start (kept when the tool rewrites this file) -->';
 export const NOTES_END = '<!-- notes:end -->';
 
-/** docs/BENCHMARKS.md: generated sections from the latest results, the hand-written notes kept. */
+/** The major version of the Node a result ran on ("v24.11.1" -> 24). */
+export function nodeMajor(r: BenchResult): number {
+  return Number(/^v(\d+)/.exec(r.node ?? r.machine.node)?.[1] ?? 0);
+}
+
+/**
+ * docs/BENCHMARKS.md: generated sections from the latest results, the hand-written notes kept.
+ * The latest full run leads; the latest full run on each other Node major follows it under its own
+ * title, so a run on Node 20 and one on Node 24 both stay in the file.
+ */
 export function renderDocs(resultsDir: string, previous: string | undefined): string {
   const full = latestResult(resultsDir, 'full');
+  const otherMajors: BenchResult[] = [];
+  if (full) {
+    const seen = new Set([nodeMajor(full)]);
+    for (;;) {
+      const other = latestResult(resultsDir, 'full', (r) => !seen.has(nodeMajor(r)));
+      if (!other) break;
+      seen.add(nodeMajor(other));
+      otherMajors.push(other);
+    }
+  }
   const quick = latestResult(resultsDir, 'quick');
   // `--profile --scenario X` profiles other scenarios too; this section is the cached GET's.
   const profile = latestResult(resultsDir, 'profile', (r) => r.scenarios.length === 1 && r.scenarios[0] === 'cached-get');
@@ -240,7 +261,8 @@ export function renderDocs(resultsDir: string, previous: string | undefined): st
     'RATE_LIMIT_ANON_PER_MINUTE, RATE_LIMIT_LOGIN_PER_MINUTE set very high; the limiter still runs on every',
     'request), and the servers log at **LOG_LEVEL=warn**.',
     '',
-    full ? resultSection('Latest full run', full) : '## Latest full run\n\nNone yet: `npm run bench`.\n',
+    full ? resultSection(`Latest full run (Node ${full.node ?? full.machine.node})`, full) : '## Latest full run\n\nNone yet: `npm run bench`.\n',
+    ...otherMajors.map((r) => resultSection(`Latest full run on Node v${nodeMajor(r)}`, r)),
     quick ? resultSection('Latest quick run (`--quick`: tiny dataset, short runs, 1 round)', quick) : null,
     profile?.profile ? profileSection(profile) : null,
     '## Notes',

@@ -370,7 +370,7 @@ async function main(): Promise<void> {
       const s0 = performance.now();
       const produced = await scenario.run(ctx);
       rows.push(...produced);
-      log(`scenario ${scenario.name} done in ${((performance.now() - s0) / 1000).toFixed(1)} s\n${textTable(produced)}`);
+      log(`scenario ${scenario.name} done in ${((performance.now() - s0) / 1000).toFixed(1)} s (Node ${process.version})\n${textTable(produced)}`);
     }
     await servers.retain([]);
 
@@ -399,6 +399,7 @@ async function main(): Promise<void> {
     const result: BenchResult = {
       version: 1,
       date,
+      node: process.version,
       mode: resultMode,
       command,
       scenarios: scenarios.map((s) => s.name),
@@ -420,7 +421,7 @@ async function main(): Promise<void> {
 
     const out = [
       '',
-      `benchmark (${resultMode}) ${date}: ${command}`,
+      `benchmark (${resultMode}, Node ${process.version}) ${date}: ${command}`,
       `machine: ${machine.nproc} cores, ${machine.memTotalMb} MB, Node ${machine.node}, PostgreSQL ${machine.postgres} (${database})`,
       `app servers: LOG_LEVEL=warn; rate limits raised by configuration (RATE_LIMIT_PER_SECOND=${serverEnv.RATE_LIMIT_PER_SECOND}, RATE_LIMIT_PER_MINUTE=${serverEnv.RATE_LIMIT_PER_MINUTE}, RATE_LIMIT_ANON_PER_MINUTE=${serverEnv.RATE_LIMIT_ANON_PER_MINUTE}, RATE_LIMIT_LOGIN_PER_MINUTE=${serverEnv.RATE_LIMIT_LOGIN_PER_MINUTE})`,
       `${plan.rounds} round(s) of ${plan.durationS} s per measurement, app and reference interleaved; medians`,
