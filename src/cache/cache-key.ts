@@ -28,18 +28,14 @@ function normalize(values: Readonly<Record<string, unknown>> | undefined, canoni
   if (!values) return '';
   const keys = Object.keys(values);
   if (keys.length === 0) return '';
-  // Built on every cache hit: one key (`:id`) needs no sort, a single value no array around it.
-  if (keys.length > 1) keys.sort();
+  keys.sort();
   let out = '';
   for (const key of keys) {
     const value = canonical(values[key]);
     if (value === undefined) continue;
-    const name = encodeURIComponent(key);
     // A repeated parameter stays repeated: `a=1&a=2` and `a=1,2` are different requests.
-    if (Array.isArray(value)) {
-      for (const item of value) out += `${out ? '&' : ''}${name}=${encodeURIComponent(String(item))}`;
-    } else {
-      out += `${out ? '&' : ''}${name}=${encodeURIComponent(String(value))}`;
+    for (const item of Array.isArray(value) ? value : [value]) {
+      out += `${out ? '&' : ''}${encodeURIComponent(key)}=${encodeURIComponent(String(item))}`;
     }
   }
   return out;
