@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { ArgumentMetadata, BadRequestException, Type, ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { plainToInstance } from 'class-transformer';
@@ -7,20 +8,23 @@ import { validationMessages } from './validation-messages';
 
 /**
  * Nest's ValidationPipe, except for a query DTO given no parameter at all (most GETs): the first
- * empty query of each DTO class is validated in full, and once it passed, later empty queries are
- * only transformed (the instance and its @Transform defaults, exactly what the pipe returns), not
- * validated again: the same empty input gets the same verdict every time. The full pipe cost an
- * uncached GET several µs and about 10 kB of garbage (docs/BENCHMARKS.md, issue #16).
+ * empty query of each DTO class is validated in full, and once it passed, later empty queries get
+ * the same answer rebuilt without validating again (the same empty input gets the same verdict every
+ * time): a plain `new` of the class when that is what the pipe answered (no @Transform adds a
+ * default), else class-transformer's instance. The full pipe cost an uncached GET several µs and
+ * about 10 kB of garbage (docs/BENCHMARKS.md, issue #16).
  */
 class ValidationPipeWithEmptyQueries extends ValidationPipe {
-  private readonly emptyQueryPasses = new WeakSet<Type<unknown>>();
+  private readonly emptyQueries = new WeakMap<Type<unknown>, () => unknown>();
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const { metatype } = metadata;
     if (metadata.type !== 'query' || metatype === undefined || !isEmptyObject(value) || !this.toValidate(metadata)) return super.transform(value, metadata);
-    if (this.emptyQueryPasses.has(metatype)) return plainToInstance(metatype, value, this.transformOptions);
+    const rebuild = this.emptyQueries.get(metatype);
+    if (rebuild !== undefined) return rebuild();
     const entity: unknown = await super.transform(value, metadata);
-    this.emptyQueryPasses.add(metatype);
+    const construct = () => new metatype();
+    this.emptyQueries.set(metatype, isDeepStrictEqual(construct(), entity) ? construct : () => plainToInstance(metatype, {}, this.transformOptions));
     return entity;
   }
 }
