@@ -167,6 +167,11 @@ describe('tracing (server process exporting OTLP/HTTP to a real receiver)', () =
     expect(res.headers.get('tracestate')).toBe('vendor=opaque');
     const { request } = await traceOf(res);
     expect(request).toMatchObject({ name: 'GET /api/projects', traceId, parentSpanId: parentId, kind: SERVER });
+
+    // A refusal before any handler runs is traced too.
+    const refused = await fetch(`${base}/api/projects`);
+    expect(refused.status).toBe(401);
+    expect((await traceOf(refused)).request.attributes).toMatchObject({ 'http.response.status_code': 401 });
   });
 
   it('traces a write and the group-commit flush that carried its rows, linked to the request', async () => {
