@@ -1,3 +1,6 @@
+import { subscribe } from 'node:diagnostics_channel';
+import { context, Span, SpanContext, trace } from '@opentelemetry/api';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger as Pino } from 'pino';
 import type { TelemetryConfig } from '../config/app-config';
 
@@ -9,6 +12,11 @@ export interface Telemetry {
 /** Routes never traced: probes and scrapes come every few seconds and say nothing about a user's request. */
 export function untracedPath(url: string): boolean {
   return url === '/metrics' || url.startsWith('/metrics?') || url.startsWith('/health/') || url === '/health';
+}
+
+/** W3C trace context of a span, as the `traceparent` header carries it. */
+export function traceparentOf(span: SpanContext): string {
+  return `00-${span.traceId}-${span.spanId}-${span.traceFlags.toString(16).padStart(2, '0')}`;
 }
 
 /**
@@ -31,10 +39,21 @@ export function startTelemetry(config: TelemetryConfig, log: Pino): Telemetry | 
         new FastifyOtelInstrumentation({
           registerOnInitialization: true,
           ignorePaths: (route: { url: string }) => untracedPath(route.url),
+          // One span per request, not one per hook and handler: the pool, SQL and Redis spans
+          // under it already say where the time went, and every span costs on the hot path.
+          instrumentHooks: false,
+          instrumentHandler: false,
+          requestHook: nameRequestSpan,
         }),
         // Statements outside a request (health pings, the pool's own connects at boot) are noise.
+        // The statements' texts carry $n placeholders; values are recorded only with
+        // enhancedDatabaseReporting, left off.
         new PgInstrumentation({ requireParentSpan: true }),
-        new RedisInstrumentation({ requireParentSpan: true }),
+        new RedisInstrumentation({
+          requireParentSpan: true,
+          // The command alone: the keys name users and projects, and values hold their data.
+          dbStatementSerializer: (command: string) => command,
+        }),
       ]
     : [];
   const sdk = new NodeSDK({
@@ -44,10 +63,40 @@ export function startTelemetry(config: TelemetryConfig, log: Pino): Telemetry | 
     ...(config.traces ? {} : { spanProcessors: [] }),
   });
   sdk.start();
+  if (config.traces) subscribe('fastify.initialization', (message) => addTraceHooks((message as { fastify: FastifyInstance }).fastify));
   log.info({ context: 'Telemetry', traces: config.traces, metrics: config.metrics, service: config.serviceName }, 'OpenTelemetry started');
   return {
     shutdown: async () => {
       await sdk.shutdown().catch((err: unknown) => log.warn({ context: 'Telemetry', err }, 'OpenTelemetry shutdown failed'));
     },
   };
+}
+
+/** Named by route template (low cardinality, groups alike requests); the path without its query, whose values may be anyone's. */
+function nameRequestSpan(span: Span, request: FastifyRequest): void {
+  const template = request.routeOptions.url;
+  span.updateName(template === undefined ? request.method : `${request.method} ${template}`);
+  const query = request.url.indexOf('?');
+  span.setAttributes({ 'url.path': query === -1 ? request.url : request.url.slice(0, query), 'app.request_id': request.id });
+}
+
+/**
+ * Added right after @fastify/otel's request span hook (both run on Fastify's initialization):
+ * - every traced answer carries `traceparent` (and `tracestate`), so the trace of a response a
+ *   client reports can be found, refusals and early cache answers included;
+ * - the handler runs in the request span's context: Fastify calls it from the body's stream
+ *   events, outside the context the request span was activated in, and the SQL and Redis spans
+ *   of the handler would otherwise have no parent (and be dropped, requireParentSpan).
+ */
+function addTraceHooks(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    const span = trace.getSpan(context.active());
+    if (span !== undefined) {
+      const ids = span.spanContext();
+      reply.header('traceparent', traceparentOf(ids));
+      const state = ids.traceState?.serialize();
+      if (state) reply.header('tracestate', state);
+    }
+    done();
+  });
 }
