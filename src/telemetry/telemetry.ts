@@ -81,12 +81,9 @@ function nameRequestSpan(span: Span, request: FastifyRequest): void {
 }
 
 /**
- * Added right after @fastify/otel's request span hook (both run on Fastify's initialization):
- * - every traced answer carries `traceparent` (and `tracestate`), so the trace of a response a
- *   client reports can be found, refusals and early cache answers included;
- * - the handler runs in the request span's context: Fastify calls it from the body's stream
- *   events, outside the context the request span was activated in, and the SQL and Redis spans
- *   of the handler would otherwise have no parent (and be dropped, requireParentSpan).
+ * Added right after @fastify/otel's request span hook (both run on Fastify's initialization), so
+ * every traced answer carries `traceparent` (and `tracestate`): the trace of a response a client
+ * reports can be found, refusals and early cache answers included.
  */
 function addTraceHooks(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (_request, reply, done) => {
