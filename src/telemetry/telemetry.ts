@@ -29,6 +29,7 @@ export function startTelemetry(config: TelemetryConfig, log: Pino): Telemetry | 
   if (!config.traces && !config.metrics) return undefined;
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded only when configured, see above */
   const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const { AggregationType } = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
   const { FastifyOtelInstrumentation } = require('@fastify/otel') as typeof import('@fastify/otel');
   const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
   const { RedisInstrumentation } = require('@opentelemetry/instrumentation-redis') as typeof import('@opentelemetry/instrumentation-redis');
@@ -61,6 +62,12 @@ export function startTelemetry(config: TelemetryConfig, log: Pino): Telemetry | 
     instrumentations,
     // Traces off but metrics on: no span processor at all, rather than the SDK's default exporter.
     ...(config.traces ? {} : { spanProcessors: [] }),
+    // Traces on but metrics off: no metric reader, rather than the SDK's default (OTLP when
+    // OTEL_METRICS_EXPORTER is unset).
+    ...(config.metrics ? {} : { metricReaders: [] }),
+    // monitoring/otel-pool-metrics.ts reports every pool under its own name; the pg
+    // instrumentation's pool instruments would count them all into one, named by its address.
+    views: [{ meterName: '@opentelemetry/instrumentation-pg', instrumentName: 'db.client.connection.*', aggregation: { type: AggregationType.DROP } }],
   });
   sdk.start();
   if (config.traces) subscribe('fastify.initialization', (message) => addTraceHooks((message as { fastify: FastifyInstance }).fastify));
