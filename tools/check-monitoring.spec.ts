@@ -1,4 +1,4 @@
-import { withBool } from './check-monitoring';
+import { exemplarTargetProblems, withBool } from './check-monitoring';
 
 describe('withBool (alert expressions evaluated without their threshold filtering series out)', () => {
   it('adds bool to every top-level comparison', () => {
@@ -14,5 +14,18 @@ describe('withBool (alert expressions evaluated without their threshold filterin
   it('keeps an existing bool, and answers undefined without a top-level comparison', () => {
     expect(withBool('x > bool 1')).toBeUndefined();
     expect(withBool('sum(rate(x[1m]))')).toBeUndefined();
+  });
+});
+
+describe('exemplarTargetProblems (dashboard targets that show exemplars)', () => {
+  it('accepts exemplars on the histograms that carry them', () => {
+    const dashboard = { panels: [{ title: 'Latency', targets: [{ expr: 'histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))', exemplar: true }] }] };
+    expect(exemplarTargetProblems(dashboard)).toEqual([]);
+  });
+
+  it('names a target asking for exemplars of a series without them, and a dashboard with none', () => {
+    const dashboard = { panels: [{ title: 'Wait', targets: [{ expr: 'rate(db_pool_connections_acquire_seconds_bucket[5m])', exemplar: true }] }] };
+    expect(exemplarTargetProblems(dashboard)).toEqual(['panel "Wait" asks for exemplars of rate(db_pool_connections_acquire_seconds_bucket[5m]), which has none']);
+    expect(exemplarTargetProblems({ panels: [{ title: 'Latency', targets: [{ expr: 'x' }] }] })).toEqual(['no panel target has exemplar: true']);
   });
 });

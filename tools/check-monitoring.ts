@@ -10,6 +10,10 @@
 // Alert expressions end in a threshold (`x > 0.01`): while the alert does not fire they are empty by
 // design, so they are evaluated with `bool` on their top-level comparison (`x > bool 0.01`), which
 // keeps every series of the left-hand side; that must not be empty.
+//
+// The server runs with tracing on, exporting to an OTLP receiver here, and Prometheus with exemplar
+// storage: the latency histograms' exemplars must arrive through /metrics (OpenMetrics) and name
+// traces whose spans the receiver got, and the dashboard panels that show exemplars must query them.
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +23,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { Child } from './shared/child';
+import { OtlpReceiver } from './shared/otlp-receiver';
 import { freePort } from './shared/processes';
 
 /** This file runs as dist-dev/tools/check-monitoring.js. */
@@ -33,6 +38,8 @@ const ADMIN_PASSWORD = 'monitoring-check-password';
 
 const WARMUP_MS = 12_000; // traffic while Prometheus scrapes before the first evaluation
 const RETRY_MS = 20_000; // how long empty expressions are retried while traffic goes on
+/** The histograms whose buckets carry a trace exemplar (src/monitoring/metrics.service.ts). */
+const EXEMPLAR_SERIES = ['http_request_duration_seconds_bucket', 'db_query_duration_seconds_bucket'];
 
 const log = (msg: string) => console.log(`check:monitoring: ${msg}`);
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -373,6 +380,27 @@ function printTable(rows: readonly Row[]): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+/** Dashboard targets that ask Grafana for exemplars: each must query a histogram that has them. */
+export function exemplarTargetProblems(dashboard: { panels?: { title?: string; targets?: { expr?: string; exemplar?: boolean }[] }[] }): string[] {
+  const targets = (dashboard.panels ?? []).flatMap((p) => (p.targets ?? []).filter((t) => t.exemplar === true).map((t) => ({ panel: p.title ?? '?', expr: t.expr ?? '' })));
+  if (targets.length === 0) return ['no panel target has exemplar: true'];
+  return targets.filter((t) => !EXEMPLAR_SERIES.some((s) => t.expr.includes(s))).map((t) => `panel "${t.panel}" asks for exemplars of ${t.expr}, which has none`);
+}
+
+interface ExemplarAnswer {
+  readonly seriesLabels: Record<string, string>;
+  readonly exemplars: { labels: Record<string, string>; value: string; timestamp: number }[];
+}
+
+/** The trace ids of `series`' exemplars Prometheus stored in the last `seconds`. */
+async function exemplarTraceIds(base: string, series: string, seconds: number): Promise<string[]> {
+  const end = Date.now() / 1000;
+  const res = await fetch(`${base}/api/v1/query_exemplars?query=${encodeURIComponent(series)}&start=${end - seconds}&end=${end}`);
+  const body = (await res.json()) as ApiAnswer<ExemplarAnswer[] | null>;
+  if (body.status !== 'success') throw new Error(`query_exemplars ${series}: ${body.error}`);
+  return (body.data ?? []).flatMap((s) => s.exemplars.map((e) => e.labels.trace_id)).filter((id): id is string => id !== undefined);
+}
+
 // Main
 
 const cleanups: (() => unknown)[] = [];
@@ -421,7 +449,16 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  // 2. the server
+  const exemplarTargets = exemplarTargetProblems(JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Parameters<typeof exemplarTargetProblems>[0]);
+  if (exemplarTargets.length > 0) {
+    log(`FAILED: dashboard exemplars: ${exemplarTargets.join('; ')}`);
+    return 1;
+  }
+
+  // 2. the server, tracing to a receiver of ours
+  const receiver = new OtlpReceiver();
+  const otlpEndpoint = await receiver.start();
+  cleanups.push(() => receiver.stop());
   const appPort = await freePort();
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -446,6 +483,9 @@ async function main(): Promise<number> {
     DB_POOL_TIMEOUT_MS: '200',
     DB_SLOW_QUERY_MS: '100',
     ACTIVITY_BATCH_ENABLED: 'true',
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '500',
   };
   let database: string;
   if (process.env.DATABASE_URL) {
@@ -550,6 +590,8 @@ async function main(): Promise<number> {
     `--storage.tsdb.path=${join(promDir, 'data')}`,
     `--web.listen-address=127.0.0.1:${promPort}`,
     '--log.level=warn',
+    // Exemplars are kept only with this; Prometheus then also asks /metrics for OpenMetrics first.
+    '--enable-feature=exemplar-storage',
   ], { cwd: promDir });
   cleanups.push(async () => {
     log(`Prometheus stopped (${await stopChild(prom, 10_000)})`);
@@ -600,6 +642,27 @@ async function main(): Promise<number> {
     const row = rows.find((x) => x.rule?.name === r.name && x.rule?.group === r.group);
     if (row && r.health === 'err') Object.assign(row, { state: 'INVALID', detail: `rule evaluation failed: ${r.lastError}` });
     else if (row && r.type === 'alerting' && row.state === 'OK') row.note = `${row.note ? `${row.note}, ` : ''}rule ${r.state}`;
+  }
+
+  // 6. exemplars: stored by Prometheus, pointing at traces the receiver got
+  for (const series of EXEMPLAR_SERIES) {
+    const row: Row = { source: `exemplars ${series}`, expr: `query_exemplars(${series})`, kind: 'dashboard' };
+    rows.push(row);
+    try {
+      const ids = new Set(await exemplarTraceIds(promBase, series, 300));
+      const traced = () => [...ids].filter((id) => receiver.spans.some((s) => s.traceId === id)).length;
+      for (let i = 0; i < 10 && ids.size > 0 && traced() === 0; i++) await sleep(500);
+      Object.assign(
+        row,
+        ids.size === 0
+          ? { state: 'EMPTY', detail: 'no exemplars stored' }
+          : traced() === 0
+            ? { state: 'INVALID', detail: `${ids.size} trace ids, none among the ${receiver.spans.length} spans received` }
+            : { state: 'OK', detail: `${ids.size} trace ids, ${traced()} of them received as spans` },
+      );
+    } catch (err) {
+      Object.assign(row, { state: 'INVALID', detail: message(err) });
+    }
   }
 
   printTable(rows);

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Injectable, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
+import { context, Link, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 import { AppConfig } from '../config/app-config';
 import { sqlState } from '../database/database.errors';
 import { EventChannel } from '../database/event-channel';
@@ -14,6 +15,7 @@ export const MAX_FLUSHES_IN_FLIGHT = 2;
 /** Rows waiting for a flush. Past it requests get 503 at once instead of memory growing while the database lags. */
 export const MAX_QUEUED_ROWS = 50_000;
 const RECENT_BATCHES = 64;
+const tracer = trace.getTracer('activity-writer');
 
 /** One transaction the writer ran; a batch that failed is then retried in halves, each reported too. */
 export interface FlushEvent {
@@ -45,8 +47,15 @@ interface PendingRequest {
   readonly rows: readonly NewActivity[];
   /** performance.now() by which the request's batch should be flushing. */
   readonly deadline: number;
+  /** The sending request's span, when its trace is sampled: the flush that carries its rows links to it. */
+  readonly link: Link | undefined;
   resolve(rows: ActivityRow[]): void;
   reject(err: unknown): void;
+}
+
+function sampledLink(): Link | undefined {
+  const request = trace.getActiveSpan()?.spanContext();
+  return request !== undefined && (request.traceFlags & TraceFlags.SAMPLED) !== 0 ? { context: request } : undefined;
 }
 
 /** Data exceptions (22) and constraint violations (23) come from some rows; anything else would fail any batch. */
@@ -93,7 +102,7 @@ export class ActivityWriter implements OnApplicationShutdown {
   enqueue(rows: readonly NewActivity[]): Promise<ActivityRow[]> {
     if (rows.length === 0) return Promise.resolve([]);
     return new Promise<ActivityRow[]>((resolve, reject) => {
-      const request: PendingRequest = { rows, deadline: performance.now() + this.waitMs, resolve, reject };
+      const request: PendingRequest = { rows, deadline: performance.now() + this.waitMs, link: sampledLink(), resolve, reject };
       if (!this.enabled) {
         this.track(this.commit([request]));
         return;
@@ -177,14 +186,24 @@ export class ActivityWriter implements OnApplicationShutdown {
     return this.queue.splice(0, count);
   }
 
-  /** Never rejects: every request of the batch is settled instead. */
+  /**
+   * Never rejects: every request of the batch is settled instead. Traced, each flush is a trace of
+   * its own (it serves many requests, none its parent), linked to the spans of the requests whose
+   * rows it carried.
+   */
   private async commit(batch: PendingRequest[]): Promise<void> {
     const rows = batch.flatMap((r) => r.rows);
     const started = performance.now();
+    const links = batch.flatMap((r) => (r.link === undefined ? [] : [r.link]));
+    const span = tracer.startSpan('activities.flush', { root: true, links, attributes: { 'app.batch.rows': rows.length, 'app.batch.requests': batch.length } });
     let inserted: ActivityRow[];
     try {
-      inserted = await this.activities.insertMany(rows);
+      inserted = await context.with(trace.setSpan(context.active(), span), () => this.activities.insertMany(rows));
+      span.end();
     } catch (err) {
+      // The SQLSTATE, not the message: a data error's message may quote a value.
+      span.setStatus({ code: SpanStatusCode.ERROR, message: sqlState(err) });
+      span.end();
       this.record(rows.length, batch.length, started, false);
       if (batch.length > 1 && isRowError(err)) {
         // Some request's rows are at fault (say its project was deleted meanwhile): halve until

@@ -113,4 +113,18 @@ describe('AppConfig.fromEnv', () => {
     expect(() => AppConfig.fromEnv({ WORKERS: '0' })).toThrow('WORKERS must be an integer between 1 and 256 (got "0")');
     expect(() => AppConfig.fromEnv({ WORKERS: 'many' })).toThrow('WORKERS must be an integer between 1 and 256 (got "many")');
   });
+
+  it('turns OpenTelemetry on only when an OTEL_* endpoint or exporter says so, and off with OTEL_SDK_DISABLED or none', () => {
+    const endpoint = 'http://collector:4318';
+    expect(AppConfig.fromEnv({}).telemetry).toEqual({ traces: false, metrics: false, serviceName: 'projects-backend' });
+    expect(AppConfig.fromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }).telemetry).toMatchObject({ traces: true, metrics: false });
+    expect(AppConfig.fromEnv({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${endpoint}/v1/traces` }).telemetry.traces).toBe(true);
+    expect(AppConfig.fromEnv({ OTEL_TRACES_EXPORTER: 'console' }).telemetry.traces).toBe(true);
+    expect(AppConfig.fromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'otlp' }).telemetry).toMatchObject({ traces: false, metrics: true });
+    expect(AppConfig.fromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_METRICS_EXPORTER: 'otlp', OTEL_SDK_DISABLED: 'true' }).telemetry).toMatchObject({ traces: false, metrics: false });
+    expect(AppConfig.fromEnv({ OTEL_SERVICE_NAME: 'api-eu' }).telemetry.serviceName).toBe('api-eu');
+    expect(() => AppConfig.fromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318', OTEL_TRACES_EXPORTER: 'jaeger' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT must be a URL starting with http:\/\/ or https:\/\/[\s\S]*OTEL_TRACES_EXPORTER must be one of otlp, console, none \(got "jaeger"\)/,
+    );
+  });
 });

@@ -1,14 +1,27 @@
 import { LoggerService } from '@nestjs/common';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { Logger as Pino } from 'pino';
 import { AppConfig } from '../config/app-config';
 
-/** The process's one pino logger: JSON lines on stdout, shared by Fastify and Nest. */
+/**
+ * The process's one pino logger: JSON lines on stdout, shared by Fastify and Nest. When traces are
+ * exported, each line written inside a span carries its ids, so a request's lines and its trace
+ * are found from one another; untraced, no mixin runs at all.
+ */
 export function createRootLogger(config: AppConfig): Pino {
   return pino({
     level: config.logLevel,
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    ...(config.telemetry.traces ? { mixin: traceIds } : {}),
   });
+}
+
+// A new object each call: pino merges the line's fields into the one the mixin returns.
+function traceIds(): object {
+  const span = trace.getActiveSpan()?.spanContext();
+  if (span === undefined || !isSpanContextValid(span)) return {};
+  return { trace_id: span.traceId, span_id: span.spanId, trace_flags: `0${span.traceFlags.toString(16)}`.slice(-2) };
 }
 
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { routeTemplate } from '../http/route-policy';
+import { requestExemplar } from './exemplars';
 import { MetricsService } from './metrics.service';
 import { performanceMonitor } from './performance-monitor';
 
@@ -30,7 +31,8 @@ export class HttpMetrics {
   answered(request: Measured, reply: FastifyReply): void {
     if (!this.finish(request)) return;
     const route = routeTemplate(request) ?? UNMATCHED;
-    this.metrics.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    const exemplar = this.metrics.exemplars ? requestExemplar(request) : undefined;
+    this.metrics.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000, exemplar);
     performanceMonitor.record(`${request.method} ${route}`, reply.elapsedTime);
   }
 

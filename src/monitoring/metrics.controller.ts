@@ -8,6 +8,7 @@ import { bearerCredentials } from '../access/bearer';
 import { AppConfig } from '../config/app-config';
 import { Unthrottled } from '../http/rate-limit/rate-limit-step';
 import { MetricsService } from './metrics.service';
+import { CONTENT_TYPES, formatFor } from './open-metrics';
 
 function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -15,7 +16,10 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** GET /metrics for Prometheus: open, or behind METRICS_TOKEN; never throttled or cached. */
+/**
+ * GET /metrics for Prometheus: open, or behind METRICS_TOKEN; never throttled or cached. OpenMetrics
+ * (with exemplars) when the scraper accepts it, else the Prometheus text format.
+ */
 @Public()
 @Unthrottled()
 @ApiExcludeController()
@@ -37,8 +41,10 @@ export class MetricsController extends PrometheusController {
         throw new UnauthorizedException('Metrics need Authorization: Bearer <METRICS_TOKEN>');
       }
     }
-    response.header('content-type', this.metrics.registry.contentType);
+    const { format, text } = await this.metrics.exposition(formatFor(request?.headers.accept));
+    response.header('content-type', CONTENT_TYPES[format]);
     response.header('cache-control', 'no-store');
-    return this.metrics.exposition();
+    response.header('vary', 'Accept');
+    return text;
   }
 }

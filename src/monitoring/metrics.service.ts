@@ -1,5 +1,5 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type HistogramConfiguration } from 'prom-client';
 import { CacheService } from '../cache/cache.service';
 import type { CacheStatsSnapshot } from '../cache/tiered-cache';
 import { IPC, WorkerChannel } from '../cluster/worker-channel';
@@ -10,13 +10,17 @@ import { PreparedSql } from '../database/prepared-sql';
 import { QueryObserver } from '../database/query-observer';
 import { TIERS } from '../http/rate-limit/rate-limit-step';
 import { RateLimitStats } from '../http/rate-limit/rate-limit.stats';
+import { traceExemplar, type TraceExemplar } from './exemplars';
+import { openMetricsText, type MetricsFormat } from './open-metrics';
 import { mergeTimings, performanceMonitor, type TimingStats } from './performance-monitor';
 
 /** Seconds; shared by every latency histogram, including those features register on the registry. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-const WAIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30];
+export const WAIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30];
 // The primary asks every worker in turn: a scrape waits for the slowest one, within this bound.
 const GROUP_ANSWER_MS = 5_000;
+
+type ExemplarHistogram = { observe(data: { labels: Record<string, string>; value: number; exemplarLabels?: TraceExemplar }): void };
 
 /**
  * Every Prometheus series of the service, on a registry of its own (two apps in one process, as in
@@ -28,6 +32,11 @@ const GROUP_ANSWER_MS = 5_000;
  * In a cluster worker (WORKERS > 1) the figures it reports are the whole group's: the primary
  * gathers every worker's registry and aggregates them (src/cluster/group-metrics.ts), and the
  * performance timings are merged likewise.
+ *
+ * With tracing on, the HTTP and query duration histograms keep the trace of a sampled observation
+ * as an exemplar per bucket, shown in OpenMetrics only. Without tracing they are created without
+ * exemplar storage, so an untraced process observes exactly as before. A cluster answers in the
+ * Prometheus format: prom-client's aggregation drops exemplars.
  */
 @Injectable()
 export class MetricsService implements OnModuleInit, OnModuleDestroy {
@@ -36,6 +45,8 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
   /** Counted by the HTTP hooks, read at scrape time: a gauge update per request costs label hashing. */
   inFlight = 0;
   private readonly httpChildren = new Map<string, { observe(v: number): void }>();
+  /** Whether observations carry their trace as an exemplar: tracing is on. */
+  readonly exemplars: boolean;
   private readonly stopAnswering: (() => void)[] = [];
 
   constructor(
@@ -48,13 +59,13 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     private readonly sql: PreparedSql,
   ) {
     const registers = [this.registry];
+    this.exemplars = config.telemetry.traces;
     collectDefaultMetrics({ register: this.registry });
-    this.httpDuration = new Histogram({
+    this.httpDuration = this.tracedHistogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration by method, route template and status code',
       labelNames: ['method', 'route', 'status_code'],
       buckets: LATENCY_BUCKETS,
-      registers,
     });
     const inFlight = () => this.inFlight;
     new Gauge({
@@ -67,8 +78,27 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /**
+   * A histogram that keeps exemplars while tracing is on. prom-client refuses exemplar storage on a
+   * registry of the Prometheus content type, although the registry is rendered in either format
+   * (open-metrics.ts), so such a histogram is registered by hand.
+   */
+  private tracedHistogram<T extends string>(config: HistogramConfiguration<T>): Histogram<T> {
+    const histogram = new Histogram({ ...config, enableExemplars: this.exemplars, registers: this.exemplars ? [] : [this.registry] });
+    if (this.exemplars) this.registry.registerMetric(histogram);
+    return histogram;
+  }
+
   /** One histogram child per (method, route, status): label hashing happens once per combination. */
-  observeHttp(method: string, route: string, status: number, seconds: number): void {
+  observeHttp(method: string, route: string, status: number, seconds: number, exemplar?: TraceExemplar): void {
+    if (exemplar !== undefined) {
+      (this.httpDuration as unknown as ExemplarHistogram).observe({
+        labels: { method, route, status_code: String(status) },
+        value: seconds,
+        exemplarLabels: exemplar,
+      });
+      return;
+    }
     const key = `${method} ${status} ${route}`;
     let child = this.httpChildren.get(key);
     if (child === undefined) {
@@ -78,10 +108,14 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
     child.observe(seconds);
   }
 
-  /** The Prometheus text of this process, or of the whole cluster in a worker. */
-  async exposition(): Promise<string> {
-    if (!this.channel.enabled) return this.registry.metrics();
-    return this.channel.request<string>(IPC.groupMetrics, null, GROUP_ANSWER_MS);
+  /**
+   * This process's metrics in the format asked for, or the whole cluster's in a worker, always in
+   * the Prometheus format there (the aggregated series have no exemplars to show).
+   */
+  async exposition(format: MetricsFormat): Promise<{ format: MetricsFormat; text: string }> {
+    if (this.channel.enabled) return { format: 'prometheus', text: await this.channel.request<string>(IPC.groupMetrics, null, GROUP_ANSWER_MS) };
+    if (format === 'openmetrics') return { format, text: await openMetricsText(this.registry) };
+    return { format, text: await this.registry.metrics() };
   }
 
   /** Timings by operation: this process's, or the whole cluster's in a worker (see mergeTimings). */
@@ -157,12 +191,11 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
 
   private registerQueries(): void {
     const registers = [this.registry];
-    const duration = new Histogram({
+    const duration = this.tracedHistogram({
       name: 'db_query_duration_seconds',
       help: 'Query duration by operation',
       labelNames: ['operation'],
       buckets: LATENCY_BUCKETS,
-      registers,
     });
     const slow = new Counter({
       name: 'db_slow_queries_total',
@@ -170,8 +203,14 @@ export class MetricsService implements OnModuleInit, OnModuleDestroy {
       labelNames: ['operation'],
       registers,
     });
+    // Published synchronously where the statement's promise settles, in the context of its caller:
+    // the active span is the request's (or one inside it), so the trace is the request's.
+    const withExemplar = duration as unknown as ExemplarHistogram;
+    const observe = this.exemplars
+      ? (operation: string, seconds: number) => withExemplar.observe({ labels: { operation }, value: seconds, exemplarLabels: traceExemplar() })
+      : (operation: string, seconds: number) => duration.observe({ operation }, seconds);
     this.queries.executed.subscribe(({ operation, ms, slow: isSlow }) => {
-      duration.observe({ operation }, ms / 1000);
+      observe(operation, ms / 1000);
       if (isSlow) slow.inc({ operation });
     });
   }

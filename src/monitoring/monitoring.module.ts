@@ -5,6 +5,7 @@ import { HealthController } from './health.controller';
 import { HttpMetrics } from './http-metrics';
 import { MetricsController } from './metrics.controller';
 import { MetricsModule } from './metrics.module';
+import { OtelPoolMetrics } from './otel-pool-metrics';
 import { PerformanceController } from './performance.controller';
 
 @Module({
@@ -15,6 +16,6 @@ import { PerformanceController } from './performance.controller';
     PrometheusModule.register({ path: '/metrics', controller: MetricsController, defaultMetrics: { enabled: false } }),
   ],
   controllers: [HealthController, PerformanceController],
-  providers: [HttpMetrics],
+  providers: [HttpMetrics, OtelPoolMetrics],
 })
 export class MonitoringModule {}

@@ -52,8 +52,8 @@ function inCidr(address: string, cidr: string): boolean {
 }
 
 describe('docker/compose.yml', () => {
-  it('runs PostgreSQL, Redis, a migration step, two instances of the image, nginx, Prometheus and Grafana', () => {
-    expect(Object.keys(services).sort()).toEqual(['app-1', 'app-2', 'grafana', 'migrate', 'nginx', 'postgres', 'prometheus', 'redis']);
+  it('runs PostgreSQL, Redis, a migration step, two instances of the image, nginx, Prometheus, Jaeger and Grafana', () => {
+    expect(Object.keys(services).sort()).toEqual(['app-1', 'app-2', 'grafana', 'jaeger', 'migrate', 'nginx', 'postgres', 'prometheus', 'redis']);
     for (const name of [...APPS, 'migrate']) {
       expect(services[name].build).toEqual({ context: '..', dockerfile: 'docker/Dockerfile' });
       expect(services[name].image).toBe(services.migrate.image);
@@ -136,12 +136,28 @@ describe('docker/compose.yml', () => {
     expect(job.static_configs.flatMap((s) => s.targets).sort()).toEqual(APPS.map((app) => `${app}:${port}`));
   });
 
-  it('provisions Grafana: the datasource points at the Prometheus service, the dashboards folder is where the provider looks', () => {
+  it('traces the instances to Jaeger over OTLP/HTTP, and Prometheus keeps the exemplars that name those traces', () => {
+    const config = AppConfig.fromEnv(envOf('app-1'));
+    expect(config.telemetry.traces).toBe(true);
+    expect(envOf('app-1').OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
+    expect(services.jaeger.image).toMatch(/^jaegertracing\/all-in-one:\d+\.\d+\.\d+$/);
+    // The image's own flags, which a command replaces, are kept beside the feature flag.
+    expect(services.prometheus.command).toEqual([
+      '--config.file=/etc/prometheus/prometheus.yml',
+      '--storage.tsdb.path=/prometheus',
+      '--enable-feature=exemplar-storage',
+    ]);
+  });
+
+  it('provisions Grafana: the datasources point at the Prometheus and Jaeger services, exemplars link to Jaeger, the dashboards folder is where the provider looks', () => {
     const volumes = mounts('grafana');
     expect(volumes).toContainEqual({ host: join(DOCKER, 'grafana', 'provisioning'), container: '/etc/grafana/provisioning' });
     const provisioning = join(DOCKER, 'grafana', 'provisioning');
-    const datasources = parse(readFileSync(join(provisioning, 'datasources', 'prometheus.yml'), 'utf8')) as { datasources: { url: string }[] };
-    expect(datasources.datasources.map((d) => d.url)).toEqual(['http://prometheus:9090']);
+    type Datasource = { uid: string; url: string; jsonData?: { exemplarTraceIdDestinations?: { name: string; datasourceUid: string }[] } };
+    const datasources = (parse(readFileSync(join(provisioning, 'datasources', 'prometheus.yml'), 'utf8')) as { datasources: Datasource[] }).datasources;
+    expect(datasources.map((d) => d.url)).toEqual(['http://prometheus:9090', 'http://jaeger:16686']);
+    const jaeger = datasources.find((d) => d.url === 'http://jaeger:16686');
+    expect(datasources[0].jsonData?.exemplarTraceIdDestinations).toEqual([{ name: 'trace_id', datasourceUid: jaeger?.uid }]);
     expect(services.prometheus.ports).toEqual(['9090:9090']);
     const providers = parse(readFileSync(join(provisioning, 'dashboards', 'dashboards.yml'), 'utf8')) as { providers: { options: { path: string } }[] };
     const dashboardsMount = volumes.find((v) => v.container === providers.providers[0].options.path);

@@ -176,6 +176,14 @@ describe('WORKERS=2 without Redis: the cluster primary is the bus (server proces
     expect(pool()).toBe(pool('1')! + pool('2')!);
   });
 
+  it('answers a scraper asking for OpenMetrics in the Prometheus format: the group aggregate has no exemplars to show', async () => {
+    const res = await fetch(`${cluster.base}/metrics`, { headers: { accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5', connection: 'close' } });
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    expect(text).toContain('# TYPE http_request_duration_seconds histogram');
+    expect(text).not.toContain('# EOF');
+  });
+
   it('reports the group in the performance stats: request counts summed over the workers, reset on all', async () => {
     const token = await cluster.aUserToken();
     const count = async () => {
