@@ -1,12 +1,22 @@
-import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, Type, ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { acceptCheckOf } from './accept-check';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 import { InputSanityPipe } from './input-sanity.pipe';
 import { validationMessages } from './validation-messages';
 
+/** A valid value of a DTO that `acceptCheckOf` can check skips class-transformer and class-validator. */
+class AcceptingValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const metatype = metadata.metatype as Type<object> | undefined;
+    const accepted = metatype !== undefined && this.toValidate(metadata) ? acceptCheckOf(metatype)?.(value) : undefined;
+    return accepted ?? super.transform(value, metadata);
+  }
+}
+
 /** Validation of every body, query and params DTO, refusing with one `field: what is wrong` per field. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new AcceptingValidationPipe({
     transform: true,
     whitelist: true,
     forbidNonWhitelisted: true,
