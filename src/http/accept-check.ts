@@ -2,7 +2,7 @@ import { TransformationType } from 'class-transformer';
 import { getMetadataStorage, isIn, isString, maxLength, minLength, ValidationTypes } from 'class-validator';
 
 // class-transformer keeps its decorators' metadata here and exports it from no entry point.
-const { defaultMetadataStorage: transformerStorage } = require('class-transformer/cjs/storage') as typeof import('class-transformer/types/storage');
+const { defaultMetadataStorage: storage } = require('class-transformer/cjs/storage') as typeof import('class-transformer/types/storage');
 
 type ValidationMetadata = ReturnType<ReturnType<typeof getMetadataStorage>['getTargetValidationMetadatas']>[number];
 type Dto = new () => object;
@@ -29,11 +29,11 @@ interface PropertyCheck {
 const checks = new WeakMap<Dto, AcceptCheck | null>();
 
 /**
- * The POST path spent ~12 % of its CPU in class-transformer and class-validator for a body of two
- * strings (docs/BENCHMARKS.md, round 6). For a DTO whose every decorator is a rule listed above or
- * a condition, and that class-transformer has nothing to do for, this check accepts a valid plain
+ * The activity POST spent ~12 % of its main-thread time in class-transformer and class-validator
+ * for a body of two strings (docs/BENCHMARKS.md, round 6). For a DTO whose every decorator is a rule listed above or
+ * a condition, and that class-transformer would only copy, this check accepts a valid plain
  * object in a few function calls and returns what the pipe would: an instance of the DTO with the
- * object's properties. Anything it does not accept goes through the full pipe, so every refusal
+ * object's properties (not copied). Anything it does not accept goes through the full pipe, so every refusal
  * keeps its exact message. Undefined for any other DTO.
  *
  * Only for the app's pipe options (transform, whitelist, forbidNonWhitelisted, no groups).
@@ -77,7 +77,6 @@ function compile(metatype: Dto): AcceptCheck | null {
 
 /** No @Type, @Transform, @Expose or @Exclude on the class: class-transformer would only copy the object. */
 function transformsNothing(metatype: Dto, metadata: readonly ValidationMetadata[]): boolean {
-  const storage = transformerStorage;
   if (storage.getStrategy(metatype) !== 'none' || storage.getExposedMetadatas(metatype).length > 0 || storage.getExcludedMetadatas(metatype).length > 0) return false;
   return metadata.every(
     ({ propertyName }) =>
