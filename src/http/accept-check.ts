@@ -30,11 +30,11 @@ const checks = new WeakMap<Dto, AcceptCheck | null>();
 
 /**
  * The activity POST spent ~12 % of its main-thread time in class-transformer and class-validator
- * for a body of two strings (docs/BENCHMARKS.md, round 6). For a DTO whose every decorator is a rule listed above or
- * a condition, and that class-transformer would only copy, this check accepts a valid plain
- * object in a few function calls and returns what the pipe would: an instance of the DTO with the
- * object's properties (not copied). Anything it does not accept goes through the full pipe, so every refusal
- * keeps its exact message. Undefined for any other DTO.
+ * for a body of two strings (docs/BENCHMARKS.md, round 6). For a DTO whose every decorator is a
+ * rule listed above or a condition, and that class-transformer would only copy, this check accepts
+ * a valid plain object in a few function calls and returns what the pipe would: an instance of the
+ * DTO with the object's properties (not copied). Anything it does not accept goes through the full
+ * pipe, so every refusal keeps its exact message. Undefined for any other DTO.
  *
  * Only for the app's pipe options (transform, whitelist, forbidNonWhitelisted, no groups).
  */
