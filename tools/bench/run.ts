@@ -27,7 +27,8 @@ import { formatTimings, seed } from './seed';
  *   --quick            short runs, tiny dataset, 1 round
  *   --smoke            ~1 s runs, few connections, tiny seed (for the test suite); never writes docs
  *   --scenario NAME    only this scenario (repeatable or comma-separated)
- *   --profile          the cached-get scenario (or the first --scenario) with the app under node --cpu-prof, summarized
+ *   --profile          the `cached` app server under node --cpu-prof, summarized: the cached-get scenario,
+ *                      or the scenarios --scenario names (post-activity's group-commit server is that one)
  *   --out DIR          where the results JSON goes (default tools/bench/results; smoke: a temp folder)
  *   --rounds N, --duration S   override the plan
  *   --no-docs          leave docs/BENCHMARKS.md alone
