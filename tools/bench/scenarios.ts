@@ -6,6 +6,7 @@ import { OtlpReceiver } from '../shared/otlp-receiver';
 import { cpuSeconds, freePort, sampleRss } from '../shared/processes';
 import { median, percentile, round } from '../shared/stats';
 import { ChildServer } from './processes';
+import { APP_HIT_HEADERS } from './reference/app-headers';
 import { auth, mixedRequests, perUser, rowOf } from './requests';
 import { scaleNginx } from './scale-nginx';
 import { scaleWorkers } from './scale-workers';
@@ -226,6 +227,9 @@ async function getJson(url: string, headers: Record<string, string>): Promise<{ 
 
 // ---------------------------------------------------------------------------------------------
 
+/** Headers Node and Fastify add to any answer, the reference's as well. */
+const NODE_HEADERS = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive']);
+
 const cachedGet: Scenario = {
   name: 'cached-get',
   description: 'GET /api/projects/:id, a cache hit (auth + rate limit + metrics + cache), vs the reference serving constant JSON',
@@ -239,15 +243,28 @@ const cachedGet: Scenario = {
     if (check.status !== 200 || check.headers.get('x-cache') !== 'HIT') {
       throw new Error(`cached-get: expected 200 and x-cache HIT, got ${check.status} ${check.headers.get('x-cache')}`);
     }
+    const appNames = [...check.headers.keys()].filter((name) => !NODE_HEADERS.has(name)).sort();
+    const refNames = Object.keys(APP_HIT_HEADERS).sort();
+    if (appNames.join() !== refNames.join()) {
+      throw new Error(`cached-get: the app's cache hit sends ${appNames.join(', ')}; tools/bench/reference/server.ts APP_HIT_HEADERS has ${refNames.join(', ')}`);
+    }
     const c = ctx.plan.connections;
-    const [app, ref] = await interleaved(ctx, [
+    const [app, ref, refHeaders] = await interleaved(ctx, [
       { server: () => server, connections: c, path, headers: auth(user) },
       { server: () => ctx.reference, connections: c, path: '/constant' },
+      { server: () => ctx.reference, connections: c, path: '/constant-app-headers' },
     ]);
     const ratio = pairedRatio(app.reqPerSecRounds, ref.reqPerSecRounds).median;
+    const headersRatio = pairedRatio(refHeaders.reqPerSecRounds, ref.reqPerSecRounds).median;
     return [
       withTarget(rowOf(this.name, 'app GET /api/projects/:id (cache hit)', 'measured', c, app), ratio, 'reference constant JSON', { op: '>=', bound: 0.6 }),
       rowOf(this.name, 'reference: bare Fastify, constant JSON', 'reference', c, ref),
+      {
+        ...rowOf(this.name, `reference: the same constant JSON with the app's ${refNames.length} response headers`, 'reference', c, refHeaders),
+        ratio: headersRatio,
+        ratioOf: 'reference constant JSON',
+        notes: `what the headers alone cost bare Fastify: ${pairedRatio(app.reqPerSecRounds, refHeaders.reqPerSecRounds).median}x is the app against this row`,
+      },
     ];
   },
 };

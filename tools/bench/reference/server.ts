@@ -1,5 +1,6 @@
 import Fastify from 'fastify';
 import { Pool, QueryResultRow } from 'pg';
+import { APP_HIT_HEADERS } from './app-headers';
 
 /**
  * The bench's yardstick: bare Fastify (no Nest, no guards, no interceptors, no logging) with a
@@ -103,6 +104,12 @@ async function main(): Promise<void> {
 
   app.get('/health', { schema: { response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } } }, async () => ({ ok: true }));
   app.get('/constant', { schema: { response: { 200: PROJECT } } }, async () => CONSTANT);
+  // The same answer with the headers the app sends on a cache hit: what those headers cost on
+  // their own, whatever framework sends them.
+  app.get('/constant-app-headers', { schema: { response: { 200: PROJECT } } }, async (_request, reply) => {
+    reply.headers(APP_HIT_HEADERS);
+    return CONSTANT;
+  });
 
   app.get<{ Params: { id: string } }>('/projects/:id', { schema: { response: { 200: PROJECT, 404: ERROR, '5xx': FAILURE } } }, async (request, reply) => {
     const user = String(request.headers['x-user-id'] ?? '');
